@@ -1,0 +1,292 @@
+package uring
+
+import (
+	"iter"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"github.com/uringo/uring/internal/abi"
+)
+
+// CQE is one completion, copied out of the completion queue.
+type CQE struct {
+	UserData uint64    // the value set with SQE.SetUserData
+	Res      int32     // the result: a count, an fd, or a negated errno
+	Flags    CQEFlags  // IORING_CQE_F_*
+	Big      [2]uint64 // the second half of a 32-byte CQE (WithCQE32, or CQEF32 with WithCQEMixed)
+}
+
+// Err returns the error a negative result stands for, as a syscall.Errno, or nil.
+func (c CQE) Err() error {
+	if c.Res >= 0 {
+		return nil
+	}
+	return syscall.Errno(-c.Res)
+}
+
+// More reports whether a multishot operation will post more completions (CQEFMore).
+func (c CQE) More() bool { return c.Flags&CQEFMore != 0 }
+
+// Notif reports whether this is the notification of a zero-copy send (CQEFNotif).
+func (c CQE) Notif() bool { return c.Flags&CQEFNotif != 0 }
+
+// BufferID returns the id of the provided buffer the operation used, and whether it used one
+// (CQEFBuffer, the upper 16 bits of the flags).
+func (c CQE) BufferID() (uint16, bool) {
+	if c.Flags&CQEFBuffer == 0 {
+		return 0, false
+	}
+	return uint16(c.Flags >> abi.IORING_CQE_BUFFER_SHIFT), true
+}
+
+// completionQueue is the application's view of the CQ ring: the kernel posts at its tail, and
+// the Ring consumes from head, storing head back when it is done with a batch.
+type completionQueue struct {
+	khead, ktail, kflags, koverflow *uint32
+	cqes                            unsafe.Pointer
+	mask, entries                   uint32
+	big                             bool   // IORING_SETUP_CQE32: every entry is 32 bytes
+	entryShift                      uint32 // log2 of an entry's size: 4, or 5 with CQE32
+	mixed                           bool   // IORING_SETUP_CQE_MIXED
+	simple                          bool   // neither: every entry is one 16-byte CQE
+	head                            uint32 // next entry to consume
+	published                       uint32 // the value last stored into *khead
+}
+
+func (q *completionQueue) init(ring unsafe.Pointer, p *abi.Params) {
+	off := &p.CQOff
+	q.khead = (*uint32)(unsafe.Add(ring, off.Head))
+	q.ktail = (*uint32)(unsafe.Add(ring, off.Tail))
+	q.koverflow = (*uint32)(unsafe.Add(ring, off.Overflow))
+	if off.Flags != 0 {
+		q.kflags = (*uint32)(unsafe.Add(ring, off.Flags))
+	}
+	q.cqes = unsafe.Add(ring, off.Cqes)
+	q.mask = *(*uint32)(unsafe.Add(ring, off.RingMask))
+	q.entries = *(*uint32)(unsafe.Add(ring, off.RingEntries))
+	q.big = p.Flags&abi.IORING_SETUP_CQE32 != 0
+	q.entryShift = 4 + cqeShift(p.Flags)
+	q.mixed = p.Flags&abi.IORING_SETUP_CQE_MIXED != 0
+	q.simple = !q.big && !q.mixed
+	q.head = atomic.LoadUint32(q.khead) // the kernel has posted nothing yet
+	q.published = q.head
+}
+
+// kernelTail returns how far the kernel has posted.
+func (q *completionQueue) kernelTail() uint32 {
+	// Pairs with the kernel's smp_store_release(&rings->cq.tail) in io_commit_cqring: the
+	// CQEs before tail are fully written.
+	return atomic.LoadUint32(q.ktail)
+}
+
+// publishHead hands the consumed entries back to the kernel.
+func (q *completionQueue) publishHead() {
+	if q.head != q.published {
+		// Pairs with the kernel's READ_ONCE(rings->cq.head) in __io_cqring_events: our reads of
+		// the CQEs before head are done before the kernel may overwrite them.
+		atomic.StoreUint32(q.khead, q.head)
+		q.published = q.head
+	}
+}
+
+// at returns the raw CQE at sequence number seq.
+func (q *completionQueue) at(seq uint32) *abi.CQE {
+	return (*abi.CQE)(unsafe.Add(q.cqes, uintptr(seq&q.mask)<<q.entryShift))
+}
+
+// ready returns the number of CQ entries posted and not consumed.
+func (q *completionQueue) ready() uint32 { return q.kernelTail() - q.head }
+
+// reapOne consumes the next completion from the backlog or the CQ. ok is false when there is
+// none; deliver is false for completions the caller must not see (hidden successes, the Ring's
+// own operations, padding). The kernel's head is not stored: callers publish once per batch.
+func (r *Ring) reapOne() (c CQE, deliver, ok bool) {
+	if len(r.backlog) > 0 {
+		c = r.backlog[0]
+		r.backlog = r.backlog[1:]
+		return c, true, true
+	}
+	return r.reapRing()
+}
+
+// reapRing consumes the next entry of the CQ ring itself; see reapOne.
+func (r *Ring) reapRing() (c CQE, deliver, ok bool) {
+	q := &r.cq
+	avail := q.kernelTail() - q.head
+	if int32(avail) <= 0 {
+		return c, false, false
+	}
+	raw := q.at(q.head)
+	c = CQE{UserData: raw.UserData, Res: raw.Res, Flags: CQEFlags(raw.Flags)}
+	step := uint32(1)
+	if q.big || (q.mixed && raw.Flags&abi.IORING_CQE_F_32 != 0) {
+		if q.mixed {
+			if avail < 2 {
+				return CQE{}, false, false // not fully posted yet
+			}
+			step = 2
+		}
+		big := (*[2]uint64)(unsafe.Add(unsafe.Pointer(raw), abi.CQESize))
+		c.Big = *big
+	}
+	q.head += step
+	if q.mixed && raw.Flags&abi.IORING_CQE_F_SKIP != 0 {
+		return c, false, true
+	}
+	return c, r.complete(&c), true
+}
+
+// complete turns a CQE's token back into the caller's user data and, on an operation's final
+// completion, releases the memory it held. It reports whether the caller should see the CQE.
+func (r *Ring) complete(c *CQE) bool {
+	if !isToken(c.UserData) {
+		return true
+	}
+	idx, slot := r.ops.lookup(c.UserData)
+	if slot == nil {
+		return true // not ours: MSG_RING data from another ring, passed on as it came
+	}
+	c.UserData = slot.user
+	deliver := !slot.internal
+	if c.Flags&CQEFMore == 0 {
+		if slot.swallow && c.Res >= 0 {
+			deliver = false
+		}
+		r.ops.release(idx)
+	}
+	return deliver
+}
+
+// needsEnterToReap reports whether completions may be waiting that only io_uring_enter with
+// GETEVENTS will post: overflowed CQEs, deferred task work, or an IOPOLL ring.
+func (r *Ring) needsEnterToReap() bool {
+	return r.sq.flags()&(abi.IORING_SQ_CQ_OVERFLOW|abi.IORING_SQ_TASKRUN) != 0 || r.flags&SetupIOPoll != 0
+}
+
+// PeekCQE returns the next completion if one is ready, and consumes it. It enters the kernel
+// only when completions are held back there (an overflowed CQ, deferred task work, IOPOLL);
+// otherwise it is a few memory reads (io_uring_peek_cqe with io_uring_cqe_seen).
+func (r *Ring) PeekCQE() (CQE, bool) {
+	if r.closed {
+		return CQE{}, false
+	}
+	for flushed := false; ; {
+		for {
+			c, deliver, ok := r.reapOne()
+			if !ok {
+				break
+			}
+			if deliver {
+				r.cq.publishHead()
+				r.stats.Completed++
+				return c, true
+			}
+		}
+		r.cq.publishHead()
+		if flushed || !r.needsEnterToReap() {
+			return CQE{}, false
+		}
+		r.getEvents(0)
+		flushed = true
+	}
+}
+
+// Completions returns an iterator over every completion ready now. It consumes them as it goes
+// and hands the whole batch back to the kernel with one store of the CQ head at the end; if the
+// loop stops early, the rest stay for later. Where completions are held back in the kernel (an
+// overflowed CQ, deferred task work, IOPOLL) it enters the kernel once to flush them.
+//
+//	for cqe := range ring.Completions() {
+//		handle(cqe.UserData, cqe.Res)
+//	}
+func (r *Ring) Completions() iter.Seq[CQE] {
+	return func(yield func(CQE) bool) { r.drain(yield) }
+}
+
+func (r *Ring) drain(yield func(CQE) bool) {
+	if r.closed {
+		return
+	}
+	for len(r.backlog) > 0 {
+		c := r.backlog[0]
+		r.backlog = r.backlog[1:]
+		r.stats.Completed++
+		if !yield(c) {
+			return
+		}
+	}
+	q := &r.cq
+	for flushed := false; ; {
+		// The loop body may reap too (PeekCQE inside the range loop): always start from q.head.
+		for head := q.head; int32(q.kernelTail()-head) > 0; head = q.head {
+			var c CQE
+			if q.simple {
+				raw := q.at(head)
+				q.head = head + 1
+				c.UserData, c.Res, c.Flags = raw.UserData, raw.Res, CQEFlags(raw.Flags)
+				if isToken(c.UserData) && !r.complete(&c) {
+					continue
+				}
+			} else {
+				var deliver bool
+				if c, deliver, _ = r.reapRing(); !deliver {
+					continue
+				}
+			}
+			r.stats.Completed++
+			if !yield(c) {
+				q.publishHead()
+				return
+			}
+		}
+		q.publishHead()
+		if flushed || !r.needsEnterToReap() {
+			return
+		}
+		r.getEvents(0)
+		flushed = true
+	}
+}
+
+// CQReady returns the number of completions ready to be reaped without entering the kernel
+// (io_uring_cq_ready).
+func (r *Ring) CQReady() uint32 {
+	if r.closed {
+		return 0
+	}
+	return r.cq.ready() + uint32(len(r.backlog))
+}
+
+// CQOverflow returns the number of completions the kernel could not post because the CQ was
+// full and could not keep either (cq_off.overflow). With IORING_FEAT_NODROP it stays 0 unless
+// the kernel ran out of memory.
+func (r *Ring) CQOverflow() uint32 {
+	if r.closed {
+		return 0
+	}
+	// Pairs with the kernel's WRITE_ONCE(r->cq_overflow, ...).
+	return atomic.LoadUint32(r.cq.koverflow)
+}
+
+// SetEventfdEnabled turns the notifications of a registered eventfd on or off
+// (IORING_CQ_EVENTFD_DISABLED, io_uring_cq_eventfd_toggle, 5.8).
+func (r *Ring) SetEventfdEnabled(on bool) error {
+	if r.closed {
+		return ErrClosed
+	}
+	if r.cq.kflags == nil {
+		return &NotSupportedError{What: "IORING_CQ_EVENTFD_DISABLED", MinKernel: "5.8"}
+	}
+	for {
+		// Pairs with the kernel's READ_ONCE(ctx->rings->cq_flags) in io_eventfd_signal.
+		old := atomic.LoadUint32(r.cq.kflags)
+		v := old | abi.IORING_CQ_EVENTFD_DISABLED
+		if on {
+			v = old &^ abi.IORING_CQ_EVENTFD_DISABLED
+		}
+		if atomic.CompareAndSwapUint32(r.cq.kflags, old, v) {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package uring
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// newRing returns a ring closed at the end of the test.
+func newRing(t testing.TB, entries uint32, opts ...Option) *Ring {
+	t.Helper()
+	r, err := New(entries, opts...)
+	if err != nil {
+		t.Fatalf("New(%d): %v", entries, err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil && !errors.Is(err, ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return r
+}
+
+// tempFile creates a file of the given contents in t.TempDir, open for reading and writing.
+func tempFile(t testing.TB, contents []byte) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "uring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(contents); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// pattern returns n bytes that differ at every offset of a 251-byte period.
+func pattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i%251) ^ seed
+	}
+	return b
+}
+
+// pipe returns a pipe whose ends are closed at the end of the test.
+func pipe(t testing.TB) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+// must fails the test on a Prep error and returns the SQE.
+func must(t testing.TB) func(SQE, error) SQE {
+	return func(s SQE, err error) SQE {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("prep: %v", err)
+		}
+		return s
+	}
+}
+
+// submitWait submits and waits for n completions, then returns every completion ready.
+func submitWait(t testing.TB, r *Ring, n uint32) []CQE {
+	t.Helper()
+	if _, err := r.SubmitAndWaitTimeout(n, 10*time.Second); err != nil {
+		t.Fatalf("SubmitAndWait(%d): %v", n, err)
+	}
+	var out []CQE
+	for c := range r.Completions() {
+		out = append(out, c)
+	}
+	if uint32(len(out)) < n {
+		t.Fatalf("reaped %d completions, want at least %d", len(out), n)
+	}
+	return out
+}
+
+// waitOne submits and returns the next completion, failing after a timeout.
+func waitOne(t testing.TB, r *Ring) CQE {
+	t.Helper()
+	if _, err := r.Submit(); err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	c, err := r.WaitCQETimeout(10 * time.Second)
+	if err != nil {
+		t.Fatalf("WaitCQE: %v", err)
+	}
+	return c
+}
+
+// byUserData indexes completions by user data, failing on duplicates.
+func byUserData(t testing.TB, cqes []CQE) map[uint64]CQE {
+	t.Helper()
+	m := make(map[uint64]CQE, len(cqes))
+	for _, c := range cqes {
+		if _, dup := m[c.UserData]; dup {
+			t.Fatalf("two completions with user data %d", c.UserData)
+		}
+		m[c.UserData] = c
+	}
+	return m
+}
+
+func wantRes(t testing.TB, c CQE, res int32) {
+	t.Helper()
+	if c.Res != res {
+		t.Fatalf("completion %d: res %d (%v), want %d", c.UserData, c.Res, c.Err(), res)
+	}
+}
+
+func wantErrno(t testing.TB, c CQE, errno syscall.Errno) {
+	t.Helper()
+	if !errors.Is(c.Err(), errno) {
+		t.Fatalf("completion %d: res %d (%v), want %v", c.UserData, c.Res, c.Err(), errno)
+	}
+}
+
+func readFileAt(t testing.TB, f *os.File, off int64, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func wantBytes(t testing.TB, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("bytes differ at offset %d (len %d, want len %d)", i, len(got), len(want))
+	}
+}
+
+func tempPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }

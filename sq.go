@@ -1,0 +1,243 @@
+package uring
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/uringo/uring/internal/abi"
+)
+
+// submissionQueue is the application's view of the SQ ring. The Ring hands out entries at tail;
+// publishing stores tail into the kernel's tail, and the kernel consumes up to its head.
+type submissionQueue struct {
+	khead, ktail, kflags, kdropped *uint32
+	sqes                           unsafe.Pointer // the SQE array
+	mask, entries                  uint32
+	entryShift                     uint32 // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
+	tail                           uint32 // next entry to hand out
+	published                      uint32 // the value last stored into *ktail
+}
+
+func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
+	off := &p.SQOff
+	q.khead = (*uint32)(unsafe.Add(ring, off.Head))
+	q.ktail = (*uint32)(unsafe.Add(ring, off.Tail))
+	q.kflags = (*uint32)(unsafe.Add(ring, off.Flags))
+	q.kdropped = (*uint32)(unsafe.Add(ring, off.Dropped))
+	q.mask = *(*uint32)(unsafe.Add(ring, off.RingMask))
+	q.entries = *(*uint32)(unsafe.Add(ring, off.RingEntries))
+	q.sqes = sqes
+	q.entryShift = 6 + sqeShift(p.Flags)
+	if p.Flags&abi.IORING_SETUP_NO_SQARRAY == 0 {
+		// Entry i of the SQ ring is always SQE i: fill the index array once, as liburing does.
+		array := unsafe.Slice((*uint32)(unsafe.Add(ring, off.Array)), q.entries)
+		for i := range array {
+			array[i] = uint32(i)
+		}
+	}
+	// The tail starts where the kernel's is (0 for a new ring).
+	q.tail = atomic.LoadUint32(q.ktail) // pairs with nothing yet: the kernel has not started
+	q.published = q.tail
+}
+
+// entry returns the SQE at sequence number seq.
+func (q *submissionQueue) entry(seq uint32) *abi.SQE {
+	return (*abi.SQE)(unsafe.Add(q.sqes, uintptr(seq&q.mask)<<q.entryShift))
+}
+
+// kernelHead returns how far the kernel has consumed the SQ.
+func (q *submissionQueue) kernelHead() uint32 {
+	// Pairs with the kernel's smp_store_release(&rings->sq.head) in io_commit_sqring: the
+	// entries before head have been read and may be reused.
+	return atomic.LoadUint32(q.khead)
+}
+
+// flags returns the SQ ring flags (IORING_SQ_*).
+func (q *submissionQueue) flags() uint32 {
+	// Pairs with the kernel's atomic_or/atomic_andnot on rings->sq_flags (io_sqpoll's
+	// NEED_WAKEUP, the CQ_OVERFLOW and TASKRUN bits). Go's atomics are sequentially
+	// consistent, so a load after the tail store below is the full barrier SQPOLL needs.
+	return atomic.LoadUint32(q.kflags)
+}
+
+// publish makes every entry handed out visible to the kernel and returns how many the kernel
+// has yet to consume.
+func (q *submissionQueue) publish() uint32 {
+	if q.tail != q.published {
+		// Pairs with the kernel's smp_load_acquire(&rings->sq.tail) in io_sqring_entries: the
+		// SQE contents written before this store are visible once the tail is.
+		atomic.StoreUint32(q.ktail, q.tail)
+		q.published = q.tail
+	}
+	return q.tail - q.kernelHead()
+}
+
+// free returns the number of entries that can be handed out now.
+func (q *submissionQueue) free() uint32 { return q.entries - (q.tail - q.kernelHead()) }
+
+// SQSpaceLeft returns how many SQEs can be prepared before the queue is full
+// (io_uring_sq_space_left).
+func (r *Ring) SQSpaceLeft() uint32 {
+	if r.closed {
+		return 0
+	}
+	return r.sq.free()
+}
+
+// SQReady returns how many prepared SQEs the kernel has not consumed yet (io_uring_sq_ready).
+func (r *Ring) SQReady() uint32 {
+	if r.closed {
+		return 0
+	}
+	return r.sq.tail - r.sq.kernelHead()
+}
+
+// SQDropped returns how many invalid SQEs the kernel has dropped (sq_off.dropped).
+func (r *Ring) SQDropped() uint32 {
+	if r.closed {
+		return 0
+	}
+	// Pairs with the kernel's WRITE_ONCE(ctx->rings->sq_dropped, ...).
+	return atomic.LoadUint32(r.sq.kdropped)
+}
+
+// SQE is a handle on a prepared submission queue entry, returned by the Prep methods so that
+// the caller can set its user data and flags. A handle is good until the entry is submitted;
+// its setters do nothing after that, or on the zero SQE that a failed Prep returns.
+type SQE struct {
+	r   *Ring
+	e   *abi.SQE
+	seq uint32
+}
+
+// usable reports whether the handle's entry is still unpublished.
+func (s SQE) usable() bool {
+	// Close sets tail to published, so nothing is usable after it.
+	return s.r != nil && s.seq-s.r.sq.published < s.r.sq.tail-s.r.sq.published
+}
+
+// SetUserData sets the value the operation's completions carry in CQE.UserData
+// (io_uring_sqe_set_data64). Any 64-bit value works; the default is 0.
+func (s SQE) SetUserData(v uint64) SQE {
+	if !s.usable() {
+		return s
+	}
+	if isToken(s.e.UserData) {
+		if _, slot := s.r.ops.lookup(s.e.UserData); slot != nil {
+			slot.user = v
+		}
+		return s
+	}
+	if isToken(v) {
+		// A value with the top bit set could be mistaken for a token: keep it in a slot.
+		idx, tok := s.r.ops.alloc()
+		s.r.ops.slots[idx].user = v
+		s.e.UserData = tok
+		return s
+	}
+	s.e.UserData = v
+	return s
+}
+
+// SetFlags sets the entry's flags, replacing any set before (io_uring_sqe_set_flags), except
+// SQEBufferSelect, which SetBufferGroup and the buffer-selecting Prep methods own.
+func (s SQE) SetFlags(f SQEFlags) SQE {
+	if !s.usable() {
+		return s
+	}
+	if isToken(s.e.UserData) {
+		if _, slot := s.r.ops.lookup(s.e.UserData); slot != nil {
+			// The Ring must see this operation's completion to know when its memory is
+			// free: it keeps the flag from the kernel and hides a successful completion.
+			slot.swallow = f&SQECQESkipSuccess != 0
+			f &^= SQECQESkipSuccess
+		}
+	}
+	s.e.Flags = uint8(f) | s.e.Flags&abi.IOSQE_BUFFER_SELECT
+	return s
+}
+
+// Flags returns the flags the entry will be submitted with, SQECQESkipSuccess included when the
+// Ring keeps it for itself.
+func (s SQE) Flags() SQEFlags {
+	if s.r == nil {
+		return 0
+	}
+	f := SQEFlags(s.e.Flags)
+	if isToken(s.e.UserData) {
+		if _, slot := s.r.ops.lookup(s.e.UserData); slot != nil && slot.swallow {
+			f |= SQECQESkipSuccess
+		}
+	}
+	return f
+}
+
+// SetIOPrio sets the I/O priority of a read or write (sqe->ioprio), as ioprio_set(2) encodes it.
+func (s SQE) SetIOPrio(prio uint16) SQE {
+	if s.usable() {
+		s.e.Ioprio = prio
+	}
+	return s
+}
+
+// SetPersonality runs the operation with the credentials registered as id by
+// Ring.RegisterPersonality (sqe->personality, 5.6).
+func (s SQE) SetPersonality(id uint16) SQE {
+	if s.usable() {
+		s.e.Personality = id
+	}
+	return s
+}
+
+// SetBufferGroup makes the operation take its buffer from provided-buffer group g
+// (IOSQE_BUFFER_SELECT with sqe->buf_group, 5.7). The completion's CQE.BufferID says which.
+func (s SQE) SetBufferGroup(g uint16) SQE {
+	if s.usable() {
+		s.e.Flags |= abi.IOSQE_BUFFER_SELECT
+		s.e.BufIndex = g
+	}
+	return s
+}
+
+// KeepAlive keeps v reachable until the operation's final completion has been reaped. Use it
+// for the owner of a file descriptor an operation uses, like an *os.File, whose finalizer would
+// otherwise close the fd under the kernel's feet.
+func (s SQE) KeepAlive(v any) SQE {
+	if !s.usable() || v == nil {
+		return s
+	}
+	slot := s.r.hold(s.e, nil, nil)
+	switch old := slot.extra.(type) {
+	case nil:
+		slot.extra = v
+	case []any:
+		slot.extra = append(old, v)
+	default:
+		slot.extra = []any{old, v}
+	}
+	return s
+}
+
+// RawSQE is the kernel's struct io_uring_sqe, for PrepUnsafe.
+type RawSQE = abi.SQE
+
+// PrepUnsafe hands out the next SQE zeroed, for the caller to fill in by hand: an opcode this
+// package has no helper for, or memory the caller manages itself (an mmap'd buffer, say). The
+// Ring holds nothing for it: any memory the entry points at must stay valid, and must not be
+// Go memory that can move or be collected, until the operation's final completion. Set the
+// user data with the returned SQE, not in the raw entry.
+func (r *Ring) PrepUnsafe() (SQE, *RawSQE, error) {
+	e, s, err := r.prep("PrepUnsafe", 0, 0, 0, 0, 0)
+	return s, e, err
+}
+
+// Bytes returns a copy of the entry's 64 bytes as the kernel will read them, for logging and
+// tests. The user data field holds the Ring's token for operations that hold Go memory.
+func (s SQE) Bytes() []byte {
+	if s.r == nil {
+		return nil
+	}
+	b := make([]byte, abi.SQESize)
+	copy(b, unsafe.Slice((*byte)(unsafe.Pointer(s.e)), abi.SQESize))
+	return b
+}
