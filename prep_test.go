@@ -30,14 +30,14 @@ func TestBadInput(t *testing.T) {
 	r := newRing(t, 8)
 	f := tempFile(t, []byte("data"))
 	for name, err := range map[string]error{
-		"PrepRead nil":       second(r.PrepRead(int(f.Fd()), nil, 0)),
-		"PrepRead empty":     second(r.PrepRead(int(f.Fd()), []byte{}, 0)),
-		"PrepWrite empty":    second(r.PrepWrite(int(f.Fd()), make([]byte, 0, 10), 0)),
-		"PrepReadv none":     second(r.PrepReadv(int(f.Fd()), nil, 0)),
-		"PrepWritev none":    second(r.PrepWritev(int(f.Fd()), [][]byte{}, 0)),
-		"PrepRead huge fd":   second(r.PrepRead(1<<40, make([]byte, 1), 0)),
-		"PrepFsync huge fd":  second(r.PrepFsync(-1<<40, 0)),
-		"PrepPollAdd huge":   second(r.PrepPollAdd(math.MaxInt32+1, unix.POLLIN)),
+		"PrepRead nil":      second(r.PrepRead(int(f.Fd()), nil, 0)),
+		"PrepRead empty":    second(r.PrepRead(int(f.Fd()), []byte{}, 0)),
+		"PrepWrite empty":   second(r.PrepWrite(int(f.Fd()), make([]byte, 0, 10), 0)),
+		"PrepReadv none":    second(r.PrepReadv(int(f.Fd()), nil, 0)),
+		"PrepWritev none":   second(r.PrepWritev(int(f.Fd()), [][]byte{}, 0)),
+		"PrepRead huge fd":  second(r.PrepRead(1<<40, make([]byte, 1), 0)),
+		"PrepFsync huge fd": second(r.PrepFsync(-1<<40, 0)),
+		"PrepPollAdd huge":  second(r.PrepPollAdd(math.MaxInt32+1, unix.POLLIN)),
 	} {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)

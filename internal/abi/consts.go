@@ -366,7 +366,7 @@ const (
 
 // Zero-copy receive.
 const (
-	IORING_ZCRX_AREA_SHIFT = 48
+	IORING_ZCRX_AREA_SHIFT  = 48
 	IORING_ZCRX_AREA_DMABUF = 1
 	ZCRX_REG_IMPORT         = 1
 )
