@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -147,3 +148,6 @@ func wantBytes(t testing.TB, got, want []byte) {
 }
 
 func tempPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }
+
+func runtimeLock()   { runtime.LockOSThread() }
+func runtimeUnlock() { runtime.UnlockOSThread() }

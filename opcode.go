@@ -78,82 +78,80 @@ const (
 	OpUringCmd128    Op = abi.IORING_OP_URING_CMD128
 )
 
-// OpInfo describes one operation: the kernel's name, the first kernel that has it, and the Ring
-// methods of this library that prepare it (none where the library has no helper yet).
+// OpInfo describes one operation: the kernel's name and the first kernel that has it.
 type OpInfo struct {
 	Op        Op
-	Name      string   // IORING_OP_ name without the prefix, like "READV"
-	MinKernel string   // like "5.1"
-	Helpers   []string // Ring methods, like "PrepReadv"
+	Name      string // IORING_OP_ name without the prefix, like "READV"
+	MinKernel string // like "5.1"
 }
 
 // OpList lists every operation this library knows, indexed by its code.
 var OpList = []OpInfo{
-	{OpNop, "NOP", "5.1", []string{"PrepNop", "PrepNopResult"}},
-	{OpReadv, "READV", "5.1", []string{"PrepReadv"}},
-	{OpWritev, "WRITEV", "5.1", []string{"PrepWritev"}},
-	{OpFsync, "FSYNC", "5.1", []string{"PrepFsync"}},
-	{OpReadFixed, "READ_FIXED", "5.1", nil},
-	{OpWriteFixed, "WRITE_FIXED", "5.1", nil},
-	{OpPollAdd, "POLL_ADD", "5.1", []string{"PrepPollAdd", "PrepPollMultishot"}},
-	{OpPollRemove, "POLL_REMOVE", "5.1", []string{"PrepPollRemove", "PrepPollUpdate"}},
-	{OpSyncFileRange, "SYNC_FILE_RANGE", "5.2", []string{"PrepSyncFileRange"}},
-	{OpSendmsg, "SENDMSG", "5.3", nil},
-	{OpRecvmsg, "RECVMSG", "5.3", nil},
-	{OpTimeout, "TIMEOUT", "5.4", []string{"PrepTimeout", "PrepTimeoutAt"}},
-	{OpTimeoutRemove, "TIMEOUT_REMOVE", "5.5", []string{"PrepTimeoutRemove", "PrepTimeoutUpdate"}},
-	{OpAccept, "ACCEPT", "5.5", nil},
-	{OpAsyncCancel, "ASYNC_CANCEL", "5.5", []string{"PrepCancel", "PrepCancelFd"}},
-	{OpLinkTimeout, "LINK_TIMEOUT", "5.5", []string{"PrepLinkTimeout"}},
-	{OpConnect, "CONNECT", "5.5", nil},
-	{OpFallocate, "FALLOCATE", "5.6", []string{"PrepFallocate"}},
-	{OpOpenat, "OPENAT", "5.6", nil},
-	{OpClose, "CLOSE", "5.6", nil},
-	{OpFilesUpdate, "FILES_UPDATE", "5.6", nil},
-	{OpStatx, "STATX", "5.6", nil},
-	{OpRead, "READ", "5.6", []string{"PrepRead"}},
-	{OpWrite, "WRITE", "5.6", []string{"PrepWrite"}},
-	{OpFadvise, "FADVISE", "5.6", nil},
-	{OpMadvise, "MADVISE", "5.6", nil},
-	{OpSend, "SEND", "5.6", nil},
-	{OpRecv, "RECV", "5.6", nil},
-	{OpOpenat2, "OPENAT2", "5.6", nil},
-	{OpEpollCtl, "EPOLL_CTL", "5.6", nil},
-	{OpSplice, "SPLICE", "5.7", nil},
-	{OpProvideBuffers, "PROVIDE_BUFFERS", "5.7", nil},
-	{OpRemoveBuffers, "REMOVE_BUFFERS", "5.7", nil},
-	{OpTee, "TEE", "5.8", nil},
-	{OpShutdown, "SHUTDOWN", "5.11", nil},
-	{OpRenameat, "RENAMEAT", "5.11", nil},
-	{OpUnlinkat, "UNLINKAT", "5.11", nil},
-	{OpMkdirat, "MKDIRAT", "5.15", nil},
-	{OpSymlinkat, "SYMLINKAT", "5.15", nil},
-	{OpLinkat, "LINKAT", "5.15", nil},
-	{OpMsgRing, "MSG_RING", "5.18", nil},
-	{OpFsetxattr, "FSETXATTR", "5.19", nil},
-	{OpSetxattr, "SETXATTR", "5.19", nil},
-	{OpFgetxattr, "FGETXATTR", "5.19", nil},
-	{OpGetxattr, "GETXATTR", "5.19", nil},
-	{OpSocket, "SOCKET", "5.19", nil},
-	{OpUringCmd, "URING_CMD", "5.19", nil},
-	{OpSendZC, "SEND_ZC", "6.0", nil},
-	{OpSendmsgZC, "SENDMSG_ZC", "6.1", nil},
-	{OpReadMultishot, "READ_MULTISHOT", "6.7", nil},
-	{OpWaitid, "WAITID", "6.7", nil},
-	{OpFutexWait, "FUTEX_WAIT", "6.7", nil},
-	{OpFutexWake, "FUTEX_WAKE", "6.7", nil},
-	{OpFutexWaitv, "FUTEX_WAITV", "6.7", nil},
-	{OpFixedFdInstall, "FIXED_FD_INSTALL", "6.8", nil},
-	{OpFtruncate, "FTRUNCATE", "6.9", nil},
-	{OpBind, "BIND", "6.11", nil},
-	{OpListen, "LISTEN", "6.11", nil},
-	{OpRecvZC, "RECV_ZC", "6.15", nil},
-	{OpEpollWait, "EPOLL_WAIT", "6.15", nil},
-	{OpReadvFixed, "READV_FIXED", "6.15", nil},
-	{OpWritevFixed, "WRITEV_FIXED", "6.15", nil},
-	{OpPipe, "PIPE", "6.16", nil},
-	{OpNop128, "NOP128", "6.19", nil},
-	{OpUringCmd128, "URING_CMD128", "6.19", nil},
+	{OpNop, "NOP", "5.1"},
+	{OpReadv, "READV", "5.1"},
+	{OpWritev, "WRITEV", "5.1"},
+	{OpFsync, "FSYNC", "5.1"},
+	{OpReadFixed, "READ_FIXED", "5.1"},
+	{OpWriteFixed, "WRITE_FIXED", "5.1"},
+	{OpPollAdd, "POLL_ADD", "5.1"},
+	{OpPollRemove, "POLL_REMOVE", "5.1"},
+	{OpSyncFileRange, "SYNC_FILE_RANGE", "5.2"},
+	{OpSendmsg, "SENDMSG", "5.3"},
+	{OpRecvmsg, "RECVMSG", "5.3"},
+	{OpTimeout, "TIMEOUT", "5.4"},
+	{OpTimeoutRemove, "TIMEOUT_REMOVE", "5.5"},
+	{OpAccept, "ACCEPT", "5.5"},
+	{OpAsyncCancel, "ASYNC_CANCEL", "5.5"},
+	{OpLinkTimeout, "LINK_TIMEOUT", "5.5"},
+	{OpConnect, "CONNECT", "5.5"},
+	{OpFallocate, "FALLOCATE", "5.6"},
+	{OpOpenat, "OPENAT", "5.6"},
+	{OpClose, "CLOSE", "5.6"},
+	{OpFilesUpdate, "FILES_UPDATE", "5.6"},
+	{OpStatx, "STATX", "5.6"},
+	{OpRead, "READ", "5.6"},
+	{OpWrite, "WRITE", "5.6"},
+	{OpFadvise, "FADVISE", "5.6"},
+	{OpMadvise, "MADVISE", "5.6"},
+	{OpSend, "SEND", "5.6"},
+	{OpRecv, "RECV", "5.6"},
+	{OpOpenat2, "OPENAT2", "5.6"},
+	{OpEpollCtl, "EPOLL_CTL", "5.6"},
+	{OpSplice, "SPLICE", "5.7"},
+	{OpProvideBuffers, "PROVIDE_BUFFERS", "5.7"},
+	{OpRemoveBuffers, "REMOVE_BUFFERS", "5.7"},
+	{OpTee, "TEE", "5.8"},
+	{OpShutdown, "SHUTDOWN", "5.11"},
+	{OpRenameat, "RENAMEAT", "5.11"},
+	{OpUnlinkat, "UNLINKAT", "5.11"},
+	{OpMkdirat, "MKDIRAT", "5.15"},
+	{OpSymlinkat, "SYMLINKAT", "5.15"},
+	{OpLinkat, "LINKAT", "5.15"},
+	{OpMsgRing, "MSG_RING", "5.18"},
+	{OpFsetxattr, "FSETXATTR", "5.19"},
+	{OpSetxattr, "SETXATTR", "5.19"},
+	{OpFgetxattr, "FGETXATTR", "5.19"},
+	{OpGetxattr, "GETXATTR", "5.19"},
+	{OpSocket, "SOCKET", "5.19"},
+	{OpUringCmd, "URING_CMD", "5.19"},
+	{OpSendZC, "SEND_ZC", "6.0"},
+	{OpSendmsgZC, "SENDMSG_ZC", "6.1"},
+	{OpReadMultishot, "READ_MULTISHOT", "6.7"},
+	{OpWaitid, "WAITID", "6.7"},
+	{OpFutexWait, "FUTEX_WAIT", "6.7"},
+	{OpFutexWake, "FUTEX_WAKE", "6.7"},
+	{OpFutexWaitv, "FUTEX_WAITV", "6.7"},
+	{OpFixedFdInstall, "FIXED_FD_INSTALL", "6.8"},
+	{OpFtruncate, "FTRUNCATE", "6.9"},
+	{OpBind, "BIND", "6.11"},
+	{OpListen, "LISTEN", "6.11"},
+	{OpRecvZC, "RECV_ZC", "6.15"},
+	{OpEpollWait, "EPOLL_WAIT", "6.15"},
+	{OpReadvFixed, "READV_FIXED", "6.15"},
+	{OpWritevFixed, "WRITEV_FIXED", "6.15"},
+	{OpPipe, "PIPE", "6.16"},
+	{OpNop128, "NOP128", "6.19"},
+	{OpUringCmd128, "URING_CMD128", "6.19"},
 }
 
 // String returns the kernel's name without the IORING_OP_ prefix, like "READV".
@@ -170,4 +168,18 @@ func (op Op) MinKernel() string {
 		return OpList[op].MinKernel
 	}
 	return ""
+}
+
+// Helpers returns the names of the Ring methods that prepare the operation, like
+// ["PrepReadv", "PrepReadv2"], or none where this library has no helper for it.
+func (op Op) Helpers() []string { return opHelpers[op] }
+
+// opHelpers is filled in by the files that define the Prep methods, each next to its methods,
+// through prepHelpers; a test checks every name against the Ring's method set.
+var opHelpers = map[Op][]string{}
+
+// prepHelpers records the Prep methods of op. Each prep file calls it from a package-level var.
+func prepHelpers(op Op, methods ...string) struct{} {
+	opHelpers[op] = append(opHelpers[op], methods...)
+	return struct{}{}
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/uringo/uring/internal/abi"
 )
 
+var _ = prepHelpers(OpNop, "PrepNop", "PrepNopResult")
+
 // maxRW is the most one read or write transfers (the kernel's MAX_RW_COUNT); longer buffers are
 // clamped to it, and the operation completes short, as read(2) and write(2) do.
 const maxRW = math.MaxInt32 &^ 4095

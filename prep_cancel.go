@@ -4,6 +4,8 @@ import (
 	"github.com/uringo/uring/internal/abi"
 )
 
+var _ = prepHelpers(OpAsyncCancel, "PrepCancel", "PrepCancelFd")
+
 // Cancelling operations in flight.
 
 // CancelFlags choose what PrepCancel and PrepCancelFd match (sqe->cancel_flags).

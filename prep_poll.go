@@ -4,6 +4,11 @@ import (
 	"github.com/uringo/uring/internal/abi"
 )
 
+var (
+	_ = prepHelpers(OpPollAdd, "PrepPollAdd", "PrepPollMultishot")
+	_ = prepHelpers(OpPollRemove, "PrepPollRemove", "PrepPollUpdate")
+)
+
 // Polling file descriptors for readiness.
 
 // PollUpdateFlags say what PrepPollUpdate changes.

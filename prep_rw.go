@@ -7,6 +7,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+var (
+	_ = prepHelpers(OpRead, "PrepRead")
+	_ = prepHelpers(OpWrite, "PrepWrite")
+	_ = prepHelpers(OpReadv, "PrepReadv", "PrepReadv2")
+	_ = prepHelpers(OpWritev, "PrepWritev", "PrepWritev2")
+	_ = prepHelpers(OpFsync, "PrepFsync")
+	_ = prepHelpers(OpFallocate, "PrepFallocate")
+	_ = prepHelpers(OpSyncFileRange, "PrepSyncFileRange")
+)
+
 // Reads, writes, syncs and space allocation on files.
 
 // CurrentPos as the offset of a read or write uses and advances the file position, as read(2)

@@ -8,6 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+var (
+	_ = prepHelpers(OpTimeout, "PrepTimeout", "PrepTimeoutAt")
+	_ = prepHelpers(OpTimeoutRemove, "PrepTimeoutRemove", "PrepTimeoutUpdate")
+	_ = prepHelpers(OpLinkTimeout, "PrepLinkTimeout")
+)
+
 // Timeouts, on their own and linked to another operation.
 
 // TimeoutFlags modify the timeout operations (sqe->timeout_flags).
