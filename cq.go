@@ -43,15 +43,19 @@ func (c CQE) BufferID() (uint16, bool) {
 // completionQueue is the application's view of the CQ ring: the kernel posts at its tail, and
 // the Ring consumes from head, storing head back when it is done with a batch.
 type completionQueue struct {
-	khead, ktail, kflags, koverflow *uint32
-	cqes                            unsafe.Pointer
-	mask, entries                   uint32
-	big                             bool   // IORING_SETUP_CQE32: every entry is 32 bytes
-	entryShift                      uint32 // log2 of an entry's size: 4, or 5 with CQE32
-	mixed                           bool   // IORING_SETUP_CQE_MIXED
-	simple                          bool   // neither: every entry is one 16-byte CQE
-	head                            uint32 // next entry to consume
-	published                       uint32 // the value last stored into *khead
+	head       uint32 // next entry to consume
+	published  uint32 // the value last stored into *khead
+	mask       uint32
+	entryShift uint32 // log2 of an entry's size: 4, or 5 with CQE32
+	cqes       unsafe.Pointer
+	ktail      *uint32
+	khead      *uint32
+	simple     bool // neither of the next two: every entry is one 16-byte CQE
+	big        bool // IORING_SETUP_CQE32: every entry is 32 bytes
+	mixed      bool // IORING_SETUP_CQE_MIXED
+	entries    uint32
+	kflags     *uint32
+	koverflow  *uint32
 }
 
 func (q *completionQueue) init(ring unsafe.Pointer, p *abi.Params) {

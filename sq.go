@@ -10,12 +10,16 @@ import (
 // submissionQueue is the application's view of the SQ ring. The Ring hands out entries at tail;
 // publishing stores tail into the kernel's tail, and the kernel consumes up to its head.
 type submissionQueue struct {
-	khead, ktail, kflags, kdropped *uint32
-	sqes                           unsafe.Pointer // the SQE array
-	mask, entries                  uint32
-	entryShift                     uint32 // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
-	tail                           uint32 // next entry to hand out
-	published                      uint32 // the value last stored into *ktail
+	tail       uint32 // next entry to hand out
+	published  uint32 // the value last stored into *ktail
+	mask       uint32
+	entries    uint32
+	entryShift uint32         // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
+	sqes       unsafe.Pointer // the SQE array
+	khead      *uint32
+	ktail      *uint32
+	kflags     *uint32
+	kdropped   *uint32
 }
 
 func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // field names a C member and the offset the Go struct gives it.
@@ -404,5 +406,27 @@ func TestConstantsAgainstKernelHeaders(t *testing.T) {
 	}
 	if seen != len(consts) {
 		t.Errorf("checked %d constants of %d", seen, len(consts))
+	}
+}
+
+// TestEnterErrors checks that both enter paths turn a failing call into its errno.
+func TestEnterErrors(t *testing.T) {
+	if _, err := EnterNoWait(-1, 1, 0); err != unix.EBADF {
+		t.Errorf("EnterNoWait(-1): %v, want EBADF", err)
+	}
+	if _, err := Enter(-1, 0, 1, IORING_ENTER_GETEVENTS, nil, 0); err != unix.EBADF {
+		t.Errorf("Enter(-1): %v, want EBADF", err)
+	}
+	var p Params
+	fd, err := Setup(4, &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if n, err := EnterNoWait(fd, 0, IORING_ENTER_GETEVENTS); n != 0 || err != nil {
+		t.Errorf("EnterNoWait on an idle ring: %d, %v", n, err)
+	}
+	if _, err := Setup(0, &Params{}); err != unix.EINVAL {
+		t.Errorf("Setup(0): %v, want EINVAL", err)
 	}
 }

@@ -32,19 +32,6 @@ func Enter(fd int, toSubmit, minComplete, flags uint32, arg unsafe.Pointer, argS
 	return int(n), nil
 }
 
-// EnterNoWait is Enter through unix.RawSyscall6, which skips the scheduler's bookkeeping
-// (entersyscall/exitsyscall, about 45ns here). Only for calls that cannot sleep: submitting
-// without IORING_ENTER_SQ_WAIT, and GETEVENTS with minComplete 0, which flushes completions
-// but never waits. A call that may wait must use Enter, so that the runtime can hand this
-// thread's P to other goroutines meanwhile.
-func EnterNoWait(fd int, toSubmit, flags uint32) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), 0, uintptr(flags), 0, 0)
-	if errno != 0 {
-		return int(n), errno
-	}
-	return int(n), nil
-}
-
 // Register is io_uring_register(2). opcode may carry IORING_REGISTER_USE_REGISTERED_RING, in
 // which case fd is a registered ring index.
 func Register(fd int, opcode uint32, arg unsafe.Pointer, nrArgs uint32) (int, error) {
