@@ -128,6 +128,10 @@ func WithCQE32() Option { return withFlags(abi.IORING_SETUP_CQE32) }
 
 // WithCQEMixed lets 16- and 32-byte CQEs share one CQ; 32-byte ones carry CQEF32
 // (IORING_SETUP_CQE_MIXED, 6.18).
+//
+// Size the CQ (WithCQSize) so that it never overflows: on Linux 6.18.44, when a mixed CQ fills
+// up completely the kernel counts a padding entry in its tail without writing it, and a stale
+// entry is then read back as new. TestCQE32 documents the working case.
 func WithCQEMixed() Option { return withFlags(abi.IORING_SETUP_CQE_MIXED) }
 
 // WithNoMmap has the Ring allocate the ring memory itself and hand it to the kernel, instead of
