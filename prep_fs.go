@@ -50,9 +50,6 @@ func directIndex(method string, idx uint32, alloc bool) (uint32, error) {
 	return idx + 1, nil
 }
 
-// atFdcwd is unix.AT_FDCWD as the kernel reads it from a 32-bit field other than sqe->fd.
-const atFdcwd = uint32(1<<32 + unix.AT_FDCWD)
-
 // fdArg checks an fd that goes into a 32-bit field other than sqe->fd.
 func fdArg(method string, fd int) (uint32, error) {
 	if fd != int(int32(fd)) {
@@ -200,21 +197,23 @@ func (r *Ring) PrepStatx(dirfd int, path string, flags int, mask uint32, st *uni
 // newDirfd), with flags unix.RENAME_NOREPLACE, RENAME_EXCHANGE or RENAME_WHITEOUT
 // (IORING_OP_RENAMEAT, 5.11; io_uring_prep_renameat). The result is 0.
 func (r *Ring) PrepRenameat(oldDirfd int, oldPath string, newDirfd int, newPath string, flags uint32) (SQE, error) {
-	nd, err := fdArg("PrepRenameat", newDirfd)
-	if err != nil {
-		return SQE{}, err
-	}
-	return r.prepRenameat("PrepRenameat", oldDirfd, oldPath, nd, newPath, flags)
+	return r.prepTwoDirs("PrepRenameat", abi.IORING_OP_RENAMEAT, oldDirfd, oldPath, newDirfd, newPath, flags)
 }
 
 // PrepRename prepares rename(2) of oldPath to newPath (IORING_OP_RENAMEAT, 5.11;
 // io_uring_prep_rename).
 func (r *Ring) PrepRename(oldPath, newPath string) (SQE, error) {
-	return r.prepRenameat("PrepRename", unix.AT_FDCWD, oldPath, atFdcwd, newPath, 0)
+	return r.prepTwoDirs("PrepRename", abi.IORING_OP_RENAMEAT, unix.AT_FDCWD, oldPath, unix.AT_FDCWD, newPath, 0)
 }
 
-func (r *Ring) prepRenameat(method string, oldDirfd int, oldPath string, newDirfd uint32, newPath string, flags uint32) (SQE, error) {
-	e, s, err := r.prepPaths(method, abi.IORING_OP_RENAMEAT, oldDirfd, oldPath, newDirfd, newPath)
+// prepTwoDirs prepares renameat or linkat: the old path relative to the directory in sqe->fd,
+// the new one relative to the directory in len, and the flags.
+func (r *Ring) prepTwoDirs(method string, op uint8, oldDirfd int, oldPath string, newDirfd int, newPath string, flags uint32) (SQE, error) {
+	nd, err := fdArg(method, newDirfd)
+	if err != nil {
+		return SQE{}, err
+	}
+	e, s, err := r.prepPaths(method, op, oldDirfd, oldPath, nd, newPath)
 	if err == nil {
 		e.OpFlags = flags
 	}
@@ -273,25 +272,13 @@ func (r *Ring) PrepSymlink(target, linkPath string) (SQE, error) {
 // (relative to oldDirfd); with unix.AT_SYMLINK_FOLLOW a symbolic link oldPath is followed
 // (IORING_OP_LINKAT, 5.15; io_uring_prep_linkat). The result is 0.
 func (r *Ring) PrepLinkat(oldDirfd int, oldPath string, newDirfd int, newPath string, flags int) (SQE, error) {
-	nd, err := fdArg("PrepLinkat", newDirfd)
-	if err != nil {
-		return SQE{}, err
-	}
-	return r.prepLinkat("PrepLinkat", oldDirfd, oldPath, nd, newPath, flags)
+	return r.prepTwoDirs("PrepLinkat", abi.IORING_OP_LINKAT, oldDirfd, oldPath, newDirfd, newPath, uint32(flags))
 }
 
 // PrepLink prepares link(2) (linkat(2) with flags) of oldPath as newPath
 // (IORING_OP_LINKAT, 5.15; io_uring_prep_link).
 func (r *Ring) PrepLink(oldPath, newPath string, flags int) (SQE, error) {
-	return r.prepLinkat("PrepLink", unix.AT_FDCWD, oldPath, atFdcwd, newPath, flags)
-}
-
-func (r *Ring) prepLinkat(method string, oldDirfd int, oldPath string, newDirfd uint32, newPath string, flags int) (SQE, error) {
-	e, s, err := r.prepPaths(method, abi.IORING_OP_LINKAT, oldDirfd, oldPath, newDirfd, newPath)
-	if err == nil {
-		e.OpFlags = uint32(flags)
-	}
-	return s, err
+	return r.prepTwoDirs("PrepLink", abi.IORING_OP_LINKAT, unix.AT_FDCWD, oldPath, unix.AT_FDCWD, newPath, uint32(flags))
 }
 
 // PrepFadvise prepares posix_fadvise(2) of fd over [offset, offset+length) with advice

@@ -118,6 +118,12 @@ func TestOpenatClose(t *testing.T) {
 	_, err = r.PrepOpenat(1<<40, "a", unix.O_RDONLY, 0)
 	wantInvalid(t, r, "dirfd out of range", err)
 	wantNoLiveSlots(t, r)
+
+	closed := newRing(t, 4)
+	closed.Close()
+	if _, err := closed.PrepOpenat(unix.AT_FDCWD, path, unix.O_RDONLY, 0); !errors.Is(err, ErrClosed) {
+		t.Fatalf("PrepOpenat on a closed ring: %v, want ErrClosed", err)
+	}
 }
 
 func TestOpenat2(t *testing.T) {
