@@ -83,6 +83,8 @@ func (r *Ring) prepMsgRingFd(method string, fd int, src, dst uint32, alloc bool,
 	return s, err
 }
 
+var _ = registerHelpers(abi.IORING_REGISTER_SEND_MSG_RING, "SendMsgRing")
+
 // SendMsgRing posts a completion with result res and user data userData, and flags cqeFlags,
 // on the ring whose fd is targetFd, without a ring of its own: the message of PrepMsgRing (or
 // PrepMsgRingCQEFlags, when cqeFlags is not 0) sent synchronously through io_uring_register(2)
