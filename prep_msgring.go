@@ -92,7 +92,7 @@ var _ = registerHelpers(abi.IORING_REGISTER_SEND_MSG_RING, "SendMsgRing")
 // messages go this way, not files. The error is the errno: EBADFD if targetFd is not a ring,
 // EOVERFLOW if its CQ could not take the message; before Linux 6.13, EBADF or EINVAL.
 //
-// It is a function, not a Ring method, so it is not listed by RegisterOp.Helpers.
+// It is a function, not a Ring method; RegisterOp.Helpers lists it all the same.
 func SendMsgRing(targetFd int, res int32, userData uint64, cqeFlags CQEFlags) error {
 	if targetFd != int(int32(targetFd)) {
 		return invalid("SendMsgRing", "fd %d out of range", targetFd)
