@@ -12,11 +12,10 @@ var _ = prepHelpers(OpMsgRing, "PrepMsgRing", "PrepMsgRingCQEFlags", "PrepMsgRin
 // Messages between rings: a completion posted on another ring, or a registered file handed
 // over to it.
 //
-// The target ring sees a completion with the user data and result the sender chose. A target
-// Ring of this package passes that user data through unchanged, with one exception: a value
-// with the top bit set that equals the token of one of the target's own operations in flight
-// would be taken for that operation's completion. Keep the top bit of the user data clear
-// when the target is a Ring.
+// The target ring sees a completion with the user data and result the sender chose, passed
+// through unchanged by a target Ring. The top bit of that user data is reserved: a target Ring
+// marks the tokens of its own operations with it, and a message carrying one could be taken
+// for that operation's completion and release its memory early. These helpers refuse it.
 
 // MsgRingFlags modify the MSG_RING operations (sqe->msg_ring_flags).
 type MsgRingFlags uint32
@@ -32,6 +31,9 @@ const MsgRingCQESkip MsgRingFlags = abi.IORING_MSG_RING_CQE_SKIP
 // not a ring, or EOVERFLOW if the target's CQ could not take the message. The target may be
 // the sending ring itself. With SQEFixedFile, fd is an index into the registered file table.
 func (r *Ring) PrepMsgRing(fd int, res int32, userData uint64, flags MsgRingFlags) (SQE, error) {
+	if err := msgUserData("PrepMsgRing", userData); err != nil {
+		return SQE{}, err
+	}
 	e, s, err := r.prep("PrepMsgRing", abi.IORING_OP_MSG_RING, fd, abi.IORING_MSG_DATA, uint32(res), userData)
 	if err == nil {
 		e.OpFlags = uint32(flags)
@@ -44,6 +46,9 @@ func (r *Ring) PrepMsgRing(fd int, res int32, userData uint64, flags MsgRingFlag
 // more bits; a target Ring reads CQEFMore as the flag of a multishot operation, so leave it
 // clear unless the target expects it.
 func (r *Ring) PrepMsgRingCQEFlags(fd int, res int32, userData uint64, flags MsgRingFlags, cqeFlags CQEFlags) (SQE, error) {
+	if err := msgUserData("PrepMsgRingCQEFlags", userData); err != nil {
+		return SQE{}, err
+	}
 	e, s, err := r.prep("PrepMsgRingCQEFlags", abi.IORING_OP_MSG_RING, fd, abi.IORING_MSG_DATA, uint32(res), userData)
 	if err == nil {
 		e.OpFlags = uint32(flags) | abi.IORING_MSG_RING_FLAGS_PASS
@@ -70,6 +75,9 @@ func (r *Ring) PrepMsgRingFdAlloc(fd int, sourceIndex uint32, userData uint64, f
 }
 
 func (r *Ring) prepMsgRingFd(method string, fd int, src, dst uint32, alloc bool, userData uint64, flags MsgRingFlags) (SQE, error) {
+	if err := msgUserData(method, userData); err != nil {
+		return SQE{}, err
+	}
 	idx, err := directIndex(method, dst, alloc)
 	if err != nil {
 		return SQE{}, err
@@ -94,6 +102,9 @@ var _ = registerHelpers(abi.IORING_REGISTER_SEND_MSG_RING, "SendMsgRing")
 //
 // It is a function, not a Ring method; RegisterOp.Helpers lists it all the same.
 func SendMsgRing(targetFd int, res int32, userData uint64, cqeFlags CQEFlags) error {
+	if err := msgUserData("SendMsgRing", userData); err != nil {
+		return err
+	}
 	if targetFd != int(int32(targetFd)) {
 		return invalid("SendMsgRing", "fd %d out of range", targetFd)
 	}
@@ -104,6 +115,14 @@ func SendMsgRing(targetFd int, res int32, userData uint64, cqeFlags CQEFlags) er
 	}
 	if _, err := abi.Register(-1, abi.IORING_REGISTER_SEND_MSG_RING, unsafe.Pointer(&sqe), 1); err != nil {
 		return fmt.Errorf("uring: IORING_REGISTER_SEND_MSG_RING: %w", err)
+	}
+	return nil
+}
+
+// msgUserData refuses user data for another ring that has the top bit set (see above).
+func msgUserData(method string, userData uint64) error {
+	if isToken(userData) {
+		return invalid(method, "user data %#x has the top bit set, which is reserved", userData)
 	}
 	return nil
 }

@@ -28,10 +28,10 @@ func TestMsgRing(t *testing.T) {
 	if c := waitTarget(t, b); c.UserData != 0x1234 || c.Res != 42 || c.Flags != 0 {
 		t.Fatalf("target got %+v, want user data 0x1234 and res 42", c)
 	}
-	// The user data arrives unchanged, top bit included (it matches no operation of b's).
-	must(t)(a.PrepMsgRing(b.Fd(), -int32(syscall.EIO), 1<<63|5, 0)).SetUserData(2)
+	// The user data and a negative result arrive unchanged.
+	must(t)(a.PrepMsgRing(b.Fd(), -int32(syscall.EIO), 1<<62|5, 0)).SetUserData(2)
 	wantRes(t, waitOne(t, a), 0)
-	if c := waitTarget(t, b); c.UserData != 1<<63|5 || !errors.Is(c.Err(), syscall.EIO) {
+	if c := waitTarget(t, b); c.UserData != 1<<62|5 || !errors.Is(c.Err(), syscall.EIO) {
 		t.Fatalf("target got %+v", c)
 	}
 	// Flags passed through to the target's completion.
@@ -144,5 +144,26 @@ func TestSendMsgRing(t *testing.T) {
 	}
 	if c, ok := b.PeekCQE(); ok {
 		t.Fatalf("a failed message reached the target: %+v", c)
+	}
+}
+
+// TestMsgRingTopBitRefused: a message must never look like one of the target's tokens.
+func TestMsgRingTopBitRefused(t *testing.T) {
+	r := newRing(t, 4)
+	other := newRing(t, 4)
+	const bad = 1<<63 | 5
+	for name, err := range map[string]error{
+		"PrepMsgRing":         second(r.PrepMsgRing(other.Fd(), 1, bad, 0)),
+		"PrepMsgRingCQEFlags": second(r.PrepMsgRingCQEFlags(other.Fd(), 1, bad, 0, 0)),
+		"PrepMsgRingFd":       second(r.PrepMsgRingFd(other.Fd(), 0, 0, bad, 0)),
+		"PrepMsgRingFdAlloc":  second(r.PrepMsgRingFdAlloc(other.Fd(), 0, bad, 0)),
+		"SendMsgRing":         SendMsgRing(other.Fd(), 1, bad, 0),
+	} {
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s with the top bit set: %v, want ErrInvalid", name, err)
+		}
+	}
+	if r.SQReady() != 0 {
+		t.Fatal("refused messages left entries queued")
 	}
 }
