@@ -18,6 +18,7 @@ package features
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,14 +145,9 @@ func HaveOp(op uring.Op) error {
 // HaveFeature reports whether the kernel sets the feature bit f (one IORING_FEAT_* bit) in the
 // parameters io_uring_setup(2) fills in, read from a throwaway ring made once per process.
 func HaveFeature(f uring.Features) error {
-	var info *uring.FeatureInfo
-	for i := range uring.FeatureList {
-		if uring.FeatureList[i].Feature == f {
-			info = &uring.FeatureList[i]
-		}
-	}
-	if info == nil {
-		return &uring.ArgError{Method: "features.HaveFeature", Reason: fmt.Sprintf("%v is not one feature bit this library knows", f)}
+	info, err := lookup("HaveFeature", "feature bit", uring.FeatureList, f, func(i uring.FeatureInfo) uring.Features { return i.Feature })
+	if err != nil {
+		return err
 	}
 	what := "IORING_FEAT_" + info.Name
 	facts := basics()
@@ -175,6 +171,16 @@ var kernelRelease = sync.OnceValue(func() string {
 // KernelRelease returns the running kernel's release, as uname -r prints it ("6.18.3-arch1"), or
 // "" if uname(2) fails.
 func KernelRelease() string { return kernelRelease() }
+
+// lookup returns the entry of list whose key is k, or an *uring.ArgError naming the function.
+func lookup[E any, K comparable](fn, kind string, list []E, k K, key func(E) K) (E, error) {
+	i := slices.IndexFunc(list, func(e E) bool { return key(e) == k })
+	if i < 0 {
+		var zero E
+		return zero, &uring.ArgError{Method: "features." + fn, Reason: fmt.Sprintf("%v is not one %s this library knows", k, kind)}
+	}
+	return list[i], nil
+}
 
 // versionAtLeast reports whether a version like "5.19" is at least major.minor.
 func versionAtLeast(v string, major, minor int) bool {

@@ -22,22 +22,17 @@ var setupMemos sync.Map // uring.SetupFlags -> *memo[struct{}]
 // thread for the flags that tie a ring to one. The kernel refuses a flag it does not know with
 // EINVAL, which is the "not supported" answer; any other failure is inconclusive.
 func HaveSetupFlag(f uring.SetupFlags) error {
-	var info *uring.SetupFlagInfo
-	for i := range uring.SetupFlagList {
-		if uring.SetupFlagList[i].Flag == f {
-			info = &uring.SetupFlagList[i]
-		}
-	}
-	if info == nil {
-		return &uring.ArgError{Method: "features.HaveSetupFlag", Reason: fmt.Sprintf("%v is not one setup flag this library knows", f)}
+	info, err := lookup("HaveSetupFlag", "setup flag", uring.SetupFlagList, f, func(i uring.SetupFlagInfo) uring.SetupFlags { return i.Flag })
+	if err != nil {
+		return err
 	}
 	what := "IORING_SETUP_" + info.Name
 	if err := Available(); err != nil {
 		return inconclusive(what, err)
 	}
 	m, _ := setupMemos.LoadOrStore(f, new(memo[struct{}]))
-	_, err := m.(*memo[struct{}]).get(func() (struct{}, error) {
-		return struct{}{}, trySetupFlag(*info, what)
+	_, err = m.(*memo[struct{}]).get(func() (struct{}, error) {
+		return struct{}{}, trySetupFlag(info, what)
 	}, func(_ struct{}, err error) bool { return conclusive(err) })
 	return err
 }
