@@ -98,16 +98,20 @@ func basics() basicFacts {
 // Available reports whether io_uring can be used by this process. If it cannot, the error wraps
 // the *uring.SetupError of io_uring_setup(2), which names the cause (uring.IsUnavailable is true
 // for a kernel without io_uring, a seccomp filter, or kernel.io_uring_disabled).
-func Available() error { return availability(basics()) }
-
-func availability(f basicFacts) error {
-	if err := f.setupErr; err != nil {
-		if uring.IsUnavailable(err) {
-			return fmt.Errorf("features: io_uring is unavailable: %w", err)
-		}
-		return fmt.Errorf("features: io_uring could not be set up: %w", err)
+func Available() error {
+	if err := availability(basics()); err != nil {
+		return fmt.Errorf("features: %w", err)
 	}
 	return nil
+}
+
+// availability is the error of setting up a ring, if any. The *uring.SetupError of an
+// unavailable io_uring says so itself ("io_uring is unavailable: ...").
+func availability(f basicFacts) error {
+	if err := f.setupErr; err != nil && !uring.IsUnavailable(err) {
+		return fmt.Errorf("io_uring could not be set up: %w", err)
+	}
+	return f.setupErr
 }
 
 // HaveOp reports whether the kernel supports the operation op, from the answer of

@@ -120,6 +120,13 @@ func probe() probeReport {
 	}
 	if rep.Available {
 		rep.Newest, rep.NewestKernel = newest(rep.Opcodes, rep.SetupFlags, rep.Features, rep.RegisterOps)
+	} else {
+		// Every answer is "cannot tell" for the one reason in rep.Error.
+		for _, list := range [][]probeItem{rep.Opcodes, rep.SetupFlags, rep.Features, rep.RegisterOps} {
+			for i := range list {
+				list[i].Error = ""
+			}
+		}
 	}
 	return rep
 }
