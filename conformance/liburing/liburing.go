@@ -4,8 +4,8 @@
 //
 // Addresses travel as uintptr: liburing's helpers only store a buffer's address in the entry and
 // never read through it, so a Go buffer's address can be handed over as a number, with no Go
-// pointer passing into C. Memory that liburing's entry must point at (iovec arrays, timespecs)
-// is allocated in C by this package.
+// pointer passing into C. Memory that liburing's entry must point at (iovec arrays, timespecs,
+// NUL-terminated strings) is allocated in C by this package.
 package liburing
 
 /*
@@ -38,6 +38,33 @@ static void prep_link_timeout(sqe_t *s, uintptr_t ts, unsigned flags) { io_uring
 static void prep_cancel(sqe_t *s, uintptr_t ud, int flags) { io_uring_prep_cancel(s, (void *)ud, flags); }
 static void prep_cancel64(sqe_t *s, __u64 ud, int flags) { io_uring_prep_cancel64(s, ud, flags); }
 static void prep_cancel_fd(sqe_t *s, int fd, unsigned flags) { io_uring_prep_cancel_fd(s, fd, flags); }
+static void prep_splice(sqe_t *s, int fd_in, int64_t off_in, int fd_out, int64_t off_out, unsigned n, unsigned flags) { io_uring_prep_splice(s, fd_in, off_in, fd_out, off_out, n, flags); }
+static void prep_tee(sqe_t *s, int fd_in, int fd_out, unsigned n, unsigned flags) { io_uring_prep_tee(s, fd_in, fd_out, n, flags); }
+static void prep_openat(sqe_t *s, int dfd, uintptr_t path, int flags, mode_t mode) { io_uring_prep_openat(s, dfd, (const char *)path, flags, mode); }
+static void prep_openat_direct(sqe_t *s, int dfd, uintptr_t path, int flags, mode_t mode, unsigned idx) { io_uring_prep_openat_direct(s, dfd, (const char *)path, flags, mode, idx); }
+static void prep_openat2(sqe_t *s, int dfd, uintptr_t path, uintptr_t how) { io_uring_prep_openat2(s, dfd, (const char *)path, (struct open_how *)how); }
+static void prep_openat2_direct(sqe_t *s, int dfd, uintptr_t path, uintptr_t how, unsigned idx) { io_uring_prep_openat2_direct(s, dfd, (const char *)path, (struct open_how *)how, idx); }
+static void prep_close(sqe_t *s, int fd) { io_uring_prep_close(s, fd); }
+static void prep_close_direct(sqe_t *s, unsigned idx) { io_uring_prep_close_direct(s, idx); }
+static void prep_statx(sqe_t *s, int dfd, uintptr_t path, int flags, unsigned mask, uintptr_t buf) { io_uring_prep_statx(s, dfd, (const char *)path, flags, mask, (struct statx *)buf); }
+static void prep_fadvise(sqe_t *s, int fd, __u64 off, off_t len, int advice) { io_uring_prep_fadvise(s, fd, off, len, advice); }
+static void prep_madvise(sqe_t *s, uintptr_t addr, off_t len, int advice) { io_uring_prep_madvise(s, (void *)addr, len, advice); }
+static void prep_epoll_ctl(sqe_t *s, int epfd, int fd, int op, uintptr_t ev) { io_uring_prep_epoll_ctl(s, epfd, fd, op, (struct epoll_event *)ev); }
+static void prep_unlinkat(sqe_t *s, int dfd, uintptr_t path, int flags) { io_uring_prep_unlinkat(s, dfd, (const char *)path, flags); }
+static void prep_unlink(sqe_t *s, uintptr_t path, int flags) { io_uring_prep_unlink(s, (const char *)path, flags); }
+static void prep_renameat(sqe_t *s, int olddfd, uintptr_t oldpath, int newdfd, uintptr_t newpath, unsigned flags) { io_uring_prep_renameat(s, olddfd, (const char *)oldpath, newdfd, (const char *)newpath, flags); }
+static void prep_rename(sqe_t *s, uintptr_t oldpath, uintptr_t newpath) { io_uring_prep_rename(s, (const char *)oldpath, (const char *)newpath); }
+static void prep_mkdirat(sqe_t *s, int dfd, uintptr_t path, mode_t mode) { io_uring_prep_mkdirat(s, dfd, (const char *)path, mode); }
+static void prep_mkdir(sqe_t *s, uintptr_t path, mode_t mode) { io_uring_prep_mkdir(s, (const char *)path, mode); }
+static void prep_symlinkat(sqe_t *s, uintptr_t target, int newdirfd, uintptr_t linkpath) { io_uring_prep_symlinkat(s, (const char *)target, newdirfd, (const char *)linkpath); }
+static void prep_symlink(sqe_t *s, uintptr_t target, uintptr_t linkpath) { io_uring_prep_symlink(s, (const char *)target, (const char *)linkpath); }
+static void prep_linkat(sqe_t *s, int olddfd, uintptr_t oldpath, int newdfd, uintptr_t newpath, int flags) { io_uring_prep_linkat(s, olddfd, (const char *)oldpath, newdfd, (const char *)newpath, flags); }
+static void prep_link(sqe_t *s, uintptr_t oldpath, uintptr_t newpath, int flags) { io_uring_prep_link(s, (const char *)oldpath, (const char *)newpath, flags); }
+static void prep_msg_ring(sqe_t *s, int fd, unsigned len, __u64 data, unsigned flags) { io_uring_prep_msg_ring(s, fd, len, data, flags); }
+static void prep_getxattr(sqe_t *s, uintptr_t name, uintptr_t value, uintptr_t path, unsigned len) { io_uring_prep_getxattr(s, (const char *)name, (char *)value, (const char *)path, len); }
+static void prep_setxattr(sqe_t *s, uintptr_t name, uintptr_t value, uintptr_t path, int flags, unsigned len) { io_uring_prep_setxattr(s, (const char *)name, (const char *)value, (const char *)path, flags, len); }
+static void prep_fgetxattr(sqe_t *s, int fd, uintptr_t name, uintptr_t value, unsigned len) { io_uring_prep_fgetxattr(s, fd, (const char *)name, (char *)value, len); }
+static void prep_fsetxattr(sqe_t *s, int fd, uintptr_t name, uintptr_t value, int flags, unsigned len) { io_uring_prep_fsetxattr(s, fd, (const char *)name, (const char *)value, flags, len); }
 static void set_data64(sqe_t *s, __u64 v) { io_uring_sqe_set_data64(s, v); }
 
 static uintptr_t alloc_iovecs(unsigned n) { return (uintptr_t)calloc(n, sizeof(struct iovec)); }
@@ -52,6 +79,7 @@ static uintptr_t alloc_timespec(int64_t sec, int64_t nsec) {
 	ts->tv_nsec = nsec;
 	return (uintptr_t)ts;
 }
+static size_t cstring_len(uintptr_t p) { return strlen((const char *)p); }
 static void free_mem(uintptr_t p) { free((void *)p); }
 static void copy_mem(void *dst, uintptr_t src, size_t n) { memcpy(dst, (const void *)src, n); }
 */
@@ -191,6 +219,160 @@ func CancelFd(fd int, flags uint32) SQE {
 	return build(func(s *C.sqe_t) { C.prep_cancel_fd(s, C.int(fd), C.unsigned(flags)) })
 }
 
+// Splice is io_uring_prep_splice.
+func Splice(fdIn int, offIn int64, fdOut int, offOut int64, n, flags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_splice(s, C.int(fdIn), C.int64_t(offIn), C.int(fdOut), C.int64_t(offOut), C.unsigned(n), C.unsigned(flags))
+	})
+}
+
+// Tee is io_uring_prep_tee.
+func Tee(fdIn, fdOut int, n, flags uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_tee(s, C.int(fdIn), C.int(fdOut), C.unsigned(n), C.unsigned(flags)) })
+}
+
+// Openat is io_uring_prep_openat; path is a string from CString.
+func Openat(dfd int, path uintptr, flags int, mode uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_openat(s, C.int(dfd), C.uintptr_t(path), C.int(flags), C.mode_t(mode)) })
+}
+
+// OpenatDirect is io_uring_prep_openat_direct.
+func OpenatDirect(dfd int, path uintptr, flags int, mode, fileIndex uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_openat_direct(s, C.int(dfd), C.uintptr_t(path), C.int(flags), C.mode_t(mode), C.unsigned(fileIndex))
+	})
+}
+
+// Openat2 is io_uring_prep_openat2; how is the address of a struct open_how.
+func Openat2(dfd int, path, how uintptr) SQE {
+	return build(func(s *C.sqe_t) { C.prep_openat2(s, C.int(dfd), C.uintptr_t(path), C.uintptr_t(how)) })
+}
+
+// Openat2Direct is io_uring_prep_openat2_direct.
+func Openat2Direct(dfd int, path, how uintptr, fileIndex uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_openat2_direct(s, C.int(dfd), C.uintptr_t(path), C.uintptr_t(how), C.unsigned(fileIndex))
+	})
+}
+
+// Close is io_uring_prep_close.
+func Close(fd int) SQE { return build(func(s *C.sqe_t) { C.prep_close(s, C.int(fd)) }) }
+
+// CloseDirect is io_uring_prep_close_direct.
+func CloseDirect(fileIndex uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_close_direct(s, C.unsigned(fileIndex)) })
+}
+
+// Statx is io_uring_prep_statx; buf is the address of a struct statx.
+func Statx(dfd int, path uintptr, flags int, mask uint32, buf uintptr) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_statx(s, C.int(dfd), C.uintptr_t(path), C.int(flags), C.unsigned(mask), C.uintptr_t(buf))
+	})
+}
+
+// Fadvise is io_uring_prep_fadvise.
+func Fadvise(fd int, off uint64, length int64, advice int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_fadvise(s, C.int(fd), C.__u64(off), C.off_t(length), C.int(advice)) })
+}
+
+// Madvise is io_uring_prep_madvise.
+func Madvise(addr uintptr, length int64, advice int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_madvise(s, C.uintptr_t(addr), C.off_t(length), C.int(advice)) })
+}
+
+// EpollCtl is io_uring_prep_epoll_ctl, in liburing's order of arguments; ev is the address of
+// a struct epoll_event.
+func EpollCtl(epfd, fd, op int, ev uintptr) SQE {
+	return build(func(s *C.sqe_t) { C.prep_epoll_ctl(s, C.int(epfd), C.int(fd), C.int(op), C.uintptr_t(ev)) })
+}
+
+// Unlinkat is io_uring_prep_unlinkat.
+func Unlinkat(dfd int, path uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_unlinkat(s, C.int(dfd), C.uintptr_t(path), C.int(flags)) })
+}
+
+// Unlink is io_uring_prep_unlink.
+func Unlink(path uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_unlink(s, C.uintptr_t(path), C.int(flags)) })
+}
+
+// Renameat is io_uring_prep_renameat.
+func Renameat(oldDfd int, oldPath uintptr, newDfd int, newPath uintptr, flags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_renameat(s, C.int(oldDfd), C.uintptr_t(oldPath), C.int(newDfd), C.uintptr_t(newPath), C.unsigned(flags))
+	})
+}
+
+// Rename is io_uring_prep_rename.
+func Rename(oldPath, newPath uintptr) SQE {
+	return build(func(s *C.sqe_t) { C.prep_rename(s, C.uintptr_t(oldPath), C.uintptr_t(newPath)) })
+}
+
+// Mkdirat is io_uring_prep_mkdirat.
+func Mkdirat(dfd int, path uintptr, mode uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_mkdirat(s, C.int(dfd), C.uintptr_t(path), C.mode_t(mode)) })
+}
+
+// Mkdir is io_uring_prep_mkdir.
+func Mkdir(path uintptr, mode uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_mkdir(s, C.uintptr_t(path), C.mode_t(mode)) })
+}
+
+// Symlinkat is io_uring_prep_symlinkat.
+func Symlinkat(target uintptr, newDirfd int, linkPath uintptr) SQE {
+	return build(func(s *C.sqe_t) { C.prep_symlinkat(s, C.uintptr_t(target), C.int(newDirfd), C.uintptr_t(linkPath)) })
+}
+
+// Symlink is io_uring_prep_symlink.
+func Symlink(target, linkPath uintptr) SQE {
+	return build(func(s *C.sqe_t) { C.prep_symlink(s, C.uintptr_t(target), C.uintptr_t(linkPath)) })
+}
+
+// Linkat is io_uring_prep_linkat.
+func Linkat(oldDfd int, oldPath uintptr, newDfd int, newPath uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_linkat(s, C.int(oldDfd), C.uintptr_t(oldPath), C.int(newDfd), C.uintptr_t(newPath), C.int(flags))
+	})
+}
+
+// Link is io_uring_prep_link.
+func Link(oldPath, newPath uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_link(s, C.uintptr_t(oldPath), C.uintptr_t(newPath), C.int(flags)) })
+}
+
+// MsgRing is io_uring_prep_msg_ring.
+func MsgRing(fd int, length uint32, data uint64, flags uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_msg_ring(s, C.int(fd), C.unsigned(length), C.__u64(data), C.unsigned(flags)) })
+}
+
+// Getxattr is io_uring_prep_getxattr.
+func Getxattr(name, value, path uintptr, length uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_getxattr(s, C.uintptr_t(name), C.uintptr_t(value), C.uintptr_t(path), C.unsigned(length))
+	})
+}
+
+// Setxattr is io_uring_prep_setxattr.
+func Setxattr(name, value, path uintptr, flags int, length uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_setxattr(s, C.uintptr_t(name), C.uintptr_t(value), C.uintptr_t(path), C.int(flags), C.unsigned(length))
+	})
+}
+
+// Fgetxattr is io_uring_prep_fgetxattr.
+func Fgetxattr(fd int, name, value uintptr, length uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_fgetxattr(s, C.int(fd), C.uintptr_t(name), C.uintptr_t(value), C.unsigned(length))
+	})
+}
+
+// Fsetxattr is io_uring_prep_fsetxattr.
+func Fsetxattr(fd int, name, value uintptr, flags int, length uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_fsetxattr(s, C.int(fd), C.uintptr_t(name), C.uintptr_t(value), C.int(flags), C.unsigned(length))
+	})
+}
+
 // Iovecs allocates a C array of struct iovec, entry i with bases[i] and lens[i], and returns
 // its address; Free releases it.
 func Iovecs(bases []uintptr, lens []uint64) uintptr {
@@ -206,7 +388,16 @@ func Timespec(sec, nsec int64) uintptr {
 	return uintptr(C.alloc_timespec(C.int64_t(sec), C.int64_t(nsec)))
 }
 
-// Free releases memory from Iovecs or Timespec.
+// CString allocates a NUL-terminated C copy of s and returns its address; Free releases it.
+func CString(s string) uintptr { return uintptr(unsafe.Pointer(C.CString(s))) }
+
+// ReadCString returns the NUL-terminated string at addr with its NUL, which must be valid
+// memory as for ReadMem.
+func ReadCString(addr uintptr) []byte {
+	return ReadMem(addr, int(C.cstring_len(C.uintptr_t(addr)))+1)
+}
+
+// Free releases memory from Iovecs, Timespec or CString.
 func Free(p uintptr) { C.free_mem(C.uintptr_t(p)) }
 
 // ReadMem copies n bytes from addr, which must be valid memory (C memory from this package, or
@@ -233,4 +424,7 @@ const (
 	AsyncCancelAll      = C.IORING_ASYNC_CANCEL_ALL
 	AsyncCancelAny      = C.IORING_ASYNC_CANCEL_ANY
 	AsyncCancelFdFixed  = C.IORING_ASYNC_CANCEL_FD_FIXED
+	FileIndexAlloc      = C.IORING_FILE_INDEX_ALLOC
+	SpliceFdInFixed     = C.SPLICE_F_FD_IN_FIXED
+	MsgRingCQESkip      = C.IORING_MSG_RING_CQE_SKIP
 )
