@@ -152,6 +152,9 @@ func (r *Ring) complete(c *CQE) bool {
 		return true // not ours: MSG_RING data from another ring, passed on as it came
 	}
 	c.UserData = slot.user
+	if agg, ok := slot.extra.(*cancelAggregate); ok {
+		return r.completeAggregate(agg, idx, slot, c)
+	}
 	deliver := !slot.internal
 	if c.Flags&CQEFMore == 0 {
 		if slot.swallow && c.Res >= 0 {
@@ -160,6 +163,21 @@ func (r *Ring) complete(c *CQE) bool {
 		r.ops.release(idx)
 	}
 	return deliver
+}
+
+// completeAggregate counts one of the cancels of a CancelAll by user data, and delivers their
+// sum with the last of them.
+func (r *Ring) completeAggregate(agg *cancelAggregate, idx uint32, slot *opSlot, c *CQE) bool {
+	if !slot.internal {
+		agg.user = slot.user
+	}
+	agg.add(c.Res)
+	r.ops.release(idx)
+	if agg.left > 0 {
+		return false
+	}
+	c.UserData, c.Res = agg.user, agg.result()
+	return true
 }
 
 // needsEnterToReap reports whether completions may be waiting that only io_uring_enter with

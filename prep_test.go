@@ -432,3 +432,54 @@ func TestLinkTimeoutUpdate(t *testing.T) {
 		t.Fatalf("%d slots live", r.ops.live)
 	}
 }
+
+// TestCancelAllByUserData cancels, by one user data, reads that hold memory (each with its own
+// token in the kernel) and polls that do not: one completion reports them all.
+func TestCancelAllByUserData(t *testing.T) {
+	r := newRing(t, 16)
+	rd, _ := pipe(t)
+	for i := 0; i < 3; i++ {
+		must(t)(r.PrepRead(int(rd.Fd()), make([]byte, 8), CurrentPos)).SetUserData(7)
+	}
+	must(t)(r.PrepPollAdd(int(rd.Fd()), unix.POLLIN)).SetUserData(7)
+	must(t)(r.PrepPollAdd(int(rd.Fd()), unix.POLLIN)).SetUserData(7)
+	must(t)(r.PrepRead(int(rd.Fd()), make([]byte, 8), CurrentPos)).SetUserData(8) // not a target
+	if _, err := r.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	must(t)(r.PrepCancel(7, CancelAll)).SetUserData(100)
+	if _, err := r.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	var cancelled, report int
+	for cancelled < 5 || report == 0 {
+		c, err := r.WaitCQETimeout(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d cancelled: %v", cancelled, err)
+		}
+		switch c.UserData {
+		case 7:
+			wantErrno(t, c, syscall.ECANCELED)
+			cancelled++
+		case 100:
+			report++
+			wantRes(t, c, 5)
+		default:
+			t.Fatalf("unexpected completion %+v", c)
+		}
+	}
+	if report != 1 {
+		t.Fatalf("%d reports for one cancel", report)
+	}
+	// Nothing left with user data 7: CancelAll counts 0.
+	must(t)(r.PrepCancel(7, CancelAll)).SetUserData(101)
+	wantRes(t, waitOne(t, r), 0)
+	// The read with user data 8 is still there; cancel it by opcode.
+	must(t)(r.PrepCancelOp(OpRead, CancelAll)).SetUserData(102)
+	m := byUserData(t, submitWait(t, r, 2))
+	wantRes(t, m[102], 1)
+	wantErrno(t, m[8], syscall.ECANCELED)
+	if r.ops.live != 0 {
+		t.Fatalf("%d slots live", r.ops.live)
+	}
+}
