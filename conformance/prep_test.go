@@ -50,6 +50,7 @@ var liburingName = map[string]string{
 	"PrepTimeoutAt": "timeout",  // io_uring_prep_timeout with IORING_TIMEOUT_ABS
 	"PrepNopResult": "",         // liburing sets IORING_NOP_INJECT_RESULT in the entry by hand
 	"PrepUnsafe":    "",         // the raw entry, for the caller to fill
+	"PrepCancelOp":  "",         // io_uring_prep_cancel with IORING_ASYNC_CANCEL_OP (6.6) set by hand
 }
 
 // prepCase builds one entry both ways from the same arguments.
