@@ -6,19 +6,83 @@ import (
 	"unsafe"
 
 	"github.com/uringo/uring/internal/abi"
+	"golang.org/x/sys/unix"
 )
 
-// resources holds the Go memory that registrations hand the kernel for the life of the ring
-// (registered buffers, buffer rings), so that it outlives every operation that may use it.
+// resources holds the Go memory that registrations hand the kernel (registered buffers, buffer
+// rings, wait regions), so that it outlives every operation that may use it.
 type resources struct {
 	keep []any
+
+	// bufs mirrors the kernel's registered buffer table: entry i is the memory of fixed buffer
+	// i, nil for an empty slot. It keeps Go memory alive and lets the fixed-buffer Prep methods
+	// check that a buffer lies inside its registration. hasBufs says whether a table exists.
+	bufs    [][]byte
+	hasBufs bool
+	// retired holds buffers unregistered or replaced while operations were in flight; see
+	// sweep.
+	retired [][]byte
+	// mappings is the memory of AllocBuffers (this ring's or cloned from another), shared
+	// between the rings that registered it and unmapped by the last one to close.
+	mappings []*bufMapping
+	// wait is the ring's wait region (RegisterWaitRegion), unmapped at Close.
+	wait *WaitRegion
 }
 
 // keepAlive holds v until the ring is closed.
 func (rs *resources) keepAlive(v any) { rs.keep = append(rs.keep, v) }
 
+// retire drops the ring's references to buffers the kernel no longer has registered. An
+// operation in flight may still use one (the kernel keeps a reference to the buffer until
+// the operation ends), so while any operation holds Go memory (live > 0) they wait in retired
+// until sweep finds none in flight.
+func (rs *resources) retire(bufs [][]byte, live int) {
+	for _, b := range bufs {
+		if b != nil && live > 0 {
+			rs.retired = append(rs.retired, b)
+		}
+	}
+	rs.sweep(live)
+}
+
+// sweep forgets the retired buffers once no operation is in flight. It runs at every buffer
+// registration call; Close releases whatever is left.
+func (rs *resources) sweep(live int) {
+	if live == 0 {
+		rs.retired = nil
+	}
+}
+
 // release drops what the ring held; called by Close once nothing is in flight.
-func (rs *resources) release() { rs.keep = nil }
+func (rs *resources) release() {
+	rs.keep = nil
+	rs.bufs, rs.hasBufs, rs.retired = nil, false, nil
+	for _, m := range rs.mappings {
+		m.put()
+	}
+	rs.mappings = nil
+	if rs.wait != nil {
+		unix.Munmap(rs.wait.mem)
+		rs.wait = nil
+	}
+}
+
+// heapNew returns a new zero T on the heap. Memory that the kernel reaches through an address
+// stored as an integer (a field of an argument structure) is invisible to the compiler, which
+// could leave it on the goroutine's stack, and a stack moves when it grows. A value returned
+// from a function that is not inlined always lives on the heap. Keep it reachable with
+// runtime.KeepAlive until the system call returns.
+//
+//go:noinline
+func heapNew[T any]() *T { return new(T) }
+
+// heapSlice is heapNew for n elements.
+//
+//go:noinline
+func heapSlice[T any](n int) []T { return make([]T, n) }
+
+// ptrArg returns the address of p as the kernel's __u64 user pointer.
+func ptrArg[T any](p *T) uint64 { return uint64(uintptr(unsafe.Pointer(p))) }
 
 // register calls io_uring_register(2) on this ring, through the registered ring index where
 // there is one. The errno comes back wrapped with the opcode's name.
