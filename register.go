@@ -2,6 +2,7 @@ package uring
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"unsafe"
 
@@ -269,4 +270,89 @@ func (r *Ring) registerEventfd(name string, op uint32, fd int) error {
 func (r *Ring) UnregisterEventfd() error {
 	_, err := r.register("IORING_UNREGISTER_EVENTFD", abi.IORING_UNREGISTER_EVENTFD, nil, 0)
 	return err
+}
+
+// rsrcTable names the register opcodes of one kind of resource table (buffers or files).
+type rsrcTable struct {
+	noun                              string // "buffers", "files"
+	max                               int    // the kernel's limit on the table's size
+	plain, tagged, update             uint32 // REGISTER_X, REGISTER_X2, REGISTER_X_UPDATE(2)
+	plainName, taggedName, updateName string
+}
+
+var (
+	bufferTable = rsrcTable{"buffers", maxFixedBuffers,
+		abi.IORING_REGISTER_BUFFERS, abi.IORING_REGISTER_BUFFERS2, abi.IORING_REGISTER_BUFFERS_UPDATE,
+		"IORING_REGISTER_BUFFERS", "IORING_REGISTER_BUFFERS2", "IORING_REGISTER_BUFFERS_UPDATE"}
+	fileTable = rsrcTable{"files", maxFixedFiles,
+		abi.IORING_REGISTER_FILES, abi.IORING_REGISTER_FILES2, abi.IORING_REGISTER_FILES_UPDATE2,
+		"IORING_REGISTER_FILES", "IORING_REGISTER_FILES2", "IORING_REGISTER_FILES_UPDATE2"}
+)
+
+// check checks the arguments common to every table registration and update: n entries (a
+// list, or empty slots), and as many tags as entries where tags are expected.
+func (k rsrcTable) check(method string, n, tags int, tagged bool) error {
+	if n <= 0 || n > k.max {
+		return invalid(method, "%d %s (1 to %d)", n, k.noun, k.max)
+	}
+	if tagged && tags != n {
+		return invalid(method, "%d tags for %d %s", tags, n, k.noun)
+	}
+	return nil
+}
+
+// registerTable registers a table of n entries: data is the kernel's array (iovecs or fds) on
+// the heap, nil with sparse; tags nil for none. Without tags or sparse it uses the original
+// opcode, as liburing does, so that kernels before 5.13 work.
+func (r *Ring) registerTable(k rsrcTable, data unsafe.Pointer, n int, tags []uint64, sparse bool) error {
+	var err error
+	if tags == nil && !sparse {
+		_, err = r.register(k.plainName, k.plain, data, uint32(n))
+	} else {
+		reg := abi.RsrcRegister{Nr: uint32(n), Data: uint64(uintptr(data)), Tags: sliceArg(tags)}
+		if sparse {
+			reg.Flags = abi.IORING_RSRC_REGISTER_SPARSE
+		}
+		_, err = r.register(k.taggedName, k.tagged, unsafe.Pointer(&reg), uint32(unsafe.Sizeof(reg)))
+	}
+	runtime.KeepAlive(data)
+	runtime.KeepAlive(tags)
+	return err
+}
+
+// updateTable replaces n entries from offset with IORING_REGISTER_*_UPDATE(2) and returns how
+// many the kernel replaced.
+func (r *Ring) updateTable(k rsrcTable, offset int, data unsafe.Pointer, n int, tags []uint64) (int, error) {
+	up := abi.RsrcUpdate2{Offset: uint32(offset), Data: uint64(uintptr(data)), Tags: sliceArg(tags), Nr: uint32(n)}
+	done, err := r.register(k.updateName, k.update, unsafe.Pointer(&up), uint32(unsafe.Sizeof(up)))
+	runtime.KeepAlive(data)
+	runtime.KeepAlive(tags)
+	if err != nil {
+		return 0, err
+	}
+	return min(done, n), nil
+}
+
+// tagArray copies tags to the heap, refusing values with the top bit set: a completion with
+// such user data would be taken for one of the Ring's tokens.
+func tagArray(method string, tags []uint64) ([]uint64, error) {
+	if tags == nil {
+		return nil, nil
+	}
+	out := heapSlice[uint64](len(tags))
+	for i, t := range tags {
+		if isToken(t) {
+			return nil, invalid(method, "tag %#x has the top bit set, which the Ring reserves", t)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// sliceArg is the kernel's __u64 user pointer to the first element of s, 0 for an empty s.
+func sliceArg[T any](s []T) uint64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return ptrArg(&s[0])
 }

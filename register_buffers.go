@@ -1,7 +1,6 @@
 package uring
 
 import (
-	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -63,7 +62,7 @@ func (m *bufMapping) put() {
 // may use them are in flight; see the package's notes on fixed buffers above
 // RegisterBuffers. At most 16384 buffers of at most 1 GiB each.
 func (r *Ring) RegisterBuffers(bufs [][]byte) error {
-	return r.registerBuffers("RegisterBuffers", bufs, nil, 0)
+	return r.registerBuffers("RegisterBuffers", len(bufs), bufs, nil, false)
 }
 
 // RegisterBuffersTags is RegisterBuffers with a tag per buffer (IORING_REGISTER_BUFFERS2,
@@ -72,20 +71,14 @@ func (r *Ring) RegisterBuffers(bufs [][]byte) error {
 // completion whose UserData is the tag and whose Res is 0. A tag of 0 asks for none; tags must
 // have the top bit clear (the Ring reserves those values); an empty slot cannot have a tag.
 func (r *Ring) RegisterBuffersTags(bufs [][]byte, tags []uint64) error {
-	if len(tags) != len(bufs) {
-		return invalid("RegisterBuffersTags", "%d tags for %d buffers", len(tags), len(bufs))
-	}
-	return r.registerBuffers("RegisterBuffersTags", bufs, tags, 0)
+	return r.registerBuffers("RegisterBuffersTags", len(bufs), bufs, tags, true)
 }
 
 // RegisterBuffersSparse registers a table of n empty buffer slots, to be filled by
 // UpdateBuffers or CloneBuffersOffset (IORING_REGISTER_BUFFERS2 with
 // IORING_RSRC_REGISTER_SPARSE, 5.19; io_uring_register_buffers_sparse).
 func (r *Ring) RegisterBuffersSparse(n int) error {
-	if n <= 0 {
-		return invalid("RegisterBuffersSparse", "%d slots", n)
-	}
-	return r.registerBuffers("RegisterBuffersSparse", nil, nil, n)
+	return r.registerBuffers("RegisterBuffersSparse", n, nil, nil, false)
 }
 
 // AllocBuffers maps n buffers of size bytes each outside the Go heap (anonymous memory, each
@@ -127,17 +120,14 @@ func (r *Ring) AllocBuffers(n, size int) ([][]byte, error) {
 	return bufs, nil
 }
 
-// registerBuffers registers bufs, with tags if not nil, or n sparse slots if n > 0.
-func (r *Ring) registerBuffers(method string, bufs [][]byte, tags []uint64, sparse int) error {
+// registerBuffers registers a table of n buffers: bufs, with tags if tagged, or n empty
+// slots if bufs is nil.
+func (r *Ring) registerBuffers(method string, n int, bufs [][]byte, tags []uint64, tagged bool) error {
 	if r.closed {
 		return ErrClosed
 	}
-	n := len(bufs)
-	if sparse > 0 {
-		n = sparse
-	}
-	if n == 0 || n > maxFixedBuffers {
-		return invalid(method, "%d buffers (1 to %d)", n, maxFixedBuffers)
+	if err := bufferTable.check(method, n, len(tags), tagged); err != nil {
+		return err
 	}
 	iov, err := fixedIovecs(method, bufs)
 	if err != nil {
@@ -148,20 +138,7 @@ func (r *Ring) registerBuffers(method string, bufs [][]byte, tags []uint64, spar
 		return err
 	}
 	r.rsrc.sweep(r.ops.live)
-	if tags == nil && sparse == 0 {
-		_, err = r.register("IORING_REGISTER_BUFFERS", abi.IORING_REGISTER_BUFFERS,
-			unsafe.Pointer(unsafe.SliceData(iov)), uint32(n))
-	} else {
-		reg := abi.RsrcRegister{Nr: uint32(n), Data: sliceArg(iov), Tags: sliceArg(tagv)}
-		if sparse > 0 {
-			reg.Flags = abi.IORING_RSRC_REGISTER_SPARSE
-		}
-		_, err = r.register("IORING_REGISTER_BUFFERS2", abi.IORING_REGISTER_BUFFERS2,
-			unsafe.Pointer(&reg), uint32(unsafe.Sizeof(reg)))
-	}
-	runtime.KeepAlive(iov)
-	runtime.KeepAlive(tagv)
-	if err != nil {
+	if err := r.registerTable(bufferTable, unsafe.Pointer(unsafe.SliceData(iov)), n, tagv, bufs == nil); err != nil {
 		return err
 	}
 	table := make([][]byte, n)
@@ -199,30 +176,6 @@ func fixedIovecs(method string, bufs [][]byte) ([]unix.Iovec, error) {
 	return iov, nil
 }
 
-// tagArray copies tags to the heap, refusing values with the top bit set: a completion with
-// such user data would be taken for one of the Ring's tokens.
-func tagArray(method string, tags []uint64) ([]uint64, error) {
-	if tags == nil {
-		return nil, nil
-	}
-	out := heapSlice[uint64](len(tags))
-	for i, t := range tags {
-		if isToken(t) {
-			return nil, invalid(method, "tag %#x has the top bit set, which the Ring reserves", t)
-		}
-		out[i] = t
-	}
-	return out, nil
-}
-
-// sliceArg is the kernel's __u64 user pointer to the first element of s, 0 for an empty s.
-func sliceArg[T any](s []T) uint64 {
-	if len(s) == 0 {
-		return 0
-	}
-	return ptrArg(&s[0])
-}
-
 // UpdateBuffers replaces fixed buffers offset..offset+len(bufs)-1 of the registered table
 // (IORING_REGISTER_BUFFERS_UPDATE, 5.13; io_uring_register_buffers_update_tag with no tags). A
 // nil or empty buffer empties its slot. It returns how many slots it replaced: fewer than
@@ -230,25 +183,22 @@ func sliceArg[T any](s []T) uint64 {
 // the buffer they started with; the replaced buffers are kept referenced until no operation is
 // in flight.
 func (r *Ring) UpdateBuffers(offset int, bufs [][]byte) (int, error) {
-	return r.updateBuffers("UpdateBuffers", offset, bufs, nil)
+	return r.updateBuffers("UpdateBuffers", offset, bufs, nil, false)
 }
 
 // UpdateBuffersTags is UpdateBuffers that tags the new buffers, as RegisterBuffersTags does
 // (IORING_REGISTER_BUFFERS_UPDATE, 5.13; io_uring_register_buffers_update_tag). The tag of
 // each buffer replaced is posted once no operation uses it.
 func (r *Ring) UpdateBuffersTags(offset int, bufs [][]byte, tags []uint64) (int, error) {
-	if len(tags) != len(bufs) {
-		return 0, invalid("UpdateBuffersTags", "%d tags for %d buffers", len(tags), len(bufs))
-	}
-	return r.updateBuffers("UpdateBuffersTags", offset, bufs, tags)
+	return r.updateBuffers("UpdateBuffersTags", offset, bufs, tags, true)
 }
 
-func (r *Ring) updateBuffers(method string, offset int, bufs [][]byte, tags []uint64) (int, error) {
+func (r *Ring) updateBuffers(method string, offset int, bufs [][]byte, tags []uint64, tagged bool) (int, error) {
 	if r.closed {
 		return 0, ErrClosed
 	}
-	if len(bufs) == 0 {
-		return 0, invalid(method, "no buffers")
+	if err := bufferTable.check(method, len(bufs), len(tags), tagged); err != nil {
+		return 0, err
 	}
 	if r.rsrc.hasBufs && (offset < 0 || offset > len(r.rsrc.bufs)-len(bufs)) {
 		return 0, invalid(method, "slots %d..%d are outside the table of %d buffers", offset, offset+len(bufs)-1, len(r.rsrc.bufs))
@@ -264,15 +214,10 @@ func (r *Ring) updateBuffers(method string, offset int, bufs [][]byte, tags []ui
 	if err != nil {
 		return 0, err
 	}
-	up := abi.RsrcUpdate2{Offset: uint32(offset), Data: sliceArg(iov), Tags: sliceArg(tagv), Nr: uint32(len(bufs))}
-	done, err := r.register("IORING_REGISTER_BUFFERS_UPDATE", abi.IORING_REGISTER_BUFFERS_UPDATE,
-		unsafe.Pointer(&up), uint32(unsafe.Sizeof(up)))
-	runtime.KeepAlive(iov)
-	runtime.KeepAlive(tagv)
+	done, err := r.updateTable(bufferTable, offset, unsafe.Pointer(unsafe.SliceData(iov)), len(bufs), tagv)
 	if err != nil {
 		return 0, err
 	}
-	done = min(done, len(bufs))
 	old := make([][]byte, done)
 	copy(old, r.rsrc.bufs[offset:offset+done])
 	for i := range done {

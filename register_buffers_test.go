@@ -308,3 +308,31 @@ func TestUnregisterWhileInFlight(t *testing.T) {
 		t.Fatalf("after the completion: %d retired, %d live", len(r.rsrc.retired), r.ops.live)
 	}
 }
+
+// TestCloneFromRegisteredFdOnly clones the buffers of a ring that has no fd, by its registered
+// index (IORING_REGISTER_SRC_REGISTERED), from the thread that owns the index.
+func TestCloneFromRegisteredFdOnly(t *testing.T) {
+	data := pattern(256, 5)
+	f := tempFile(t, data)
+	onLockedThread(t, func() error {
+		src, err := New(8, WithRegisteredFdOnly())
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		buf := make([]byte, 256)
+		if err := src.RegisterBuffers([][]byte{buf}); err != nil {
+			return err
+		}
+		dst, err := New(8)
+		if err != nil {
+			return err
+		}
+		defer dst.Close()
+		if err := dst.CloneBuffers(src); err != nil {
+			return err
+		}
+		readFixedInto(t, dst, int(f.Fd()), buf, 0, data)
+		return nil
+	})
+}

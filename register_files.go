@@ -30,7 +30,7 @@ const FileSlotSkip = abi.IORING_REGISTER_FILES_SKIP
 // The table may hold up to 1<<20 files and no more than RLIMIT_NOFILE; a second registration
 // fails with EBUSY until UnregisterFiles.
 func (r *Ring) RegisterFiles(fds []int) error {
-	return r.registerFiles("RegisterFiles", fds, nil, 0)
+	return r.registerFiles("RegisterFiles", len(fds), fds, nil, false)
 }
 
 // RegisterFilesTags is RegisterFiles with a tag per file (IORING_REGISTER_FILES2, 5.13;
@@ -38,32 +38,24 @@ func (r *Ring) RegisterFiles(fds []int) error {
 // any more, the kernel posts a completion whose UserData is the tag and whose Res is 0. A tag of
 // 0 asks for none; tags must have the top bit clear; an empty slot (-1) cannot have a tag.
 func (r *Ring) RegisterFilesTags(fds []int, tags []uint64) error {
-	if len(tags) != len(fds) {
-		return invalid("RegisterFilesTags", "%d tags for %d files", len(tags), len(fds))
-	}
-	return r.registerFiles("RegisterFilesTags", fds, tags, 0)
+	return r.registerFiles("RegisterFilesTags", len(fds), fds, tags, true)
 }
 
 // RegisterFilesSparse registers a table of n empty file slots, for UpdateFiles and the direct
 // variants of open, accept, socket and pipe (IORING_REGISTER_FILES2 with
 // IORING_RSRC_REGISTER_SPARSE, 5.19; io_uring_register_files_sparse).
 func (r *Ring) RegisterFilesSparse(n int) error {
-	if n <= 0 {
-		return invalid("RegisterFilesSparse", "%d slots", n)
-	}
-	return r.registerFiles("RegisterFilesSparse", nil, nil, n)
+	return r.registerFiles("RegisterFilesSparse", n, nil, nil, false)
 }
 
-func (r *Ring) registerFiles(method string, fds []int, tags []uint64, sparse int) error {
+// registerFiles registers a table of n files: fds, with tags if tagged, or n empty slots if
+// fds is nil.
+func (r *Ring) registerFiles(method string, n int, fds []int, tags []uint64, tagged bool) error {
 	if r.closed {
 		return ErrClosed
 	}
-	n := len(fds)
-	if sparse > 0 {
-		n = sparse
-	}
-	if n == 0 || n > maxFixedFiles {
-		return invalid(method, "%d files (1 to %d)", n, maxFixedFiles)
+	if err := fileTable.check(method, n, len(tags), tagged); err != nil {
+		return err
 	}
 	fdv, err := fdArray(method, fds, false)
 	if err != nil {
@@ -73,20 +65,7 @@ func (r *Ring) registerFiles(method string, fds []int, tags []uint64, sparse int
 	if err != nil {
 		return err
 	}
-	if tags == nil && sparse == 0 {
-		_, err = r.register("IORING_REGISTER_FILES", abi.IORING_REGISTER_FILES,
-			unsafe.Pointer(unsafe.SliceData(fdv)), uint32(n))
-	} else {
-		reg := abi.RsrcRegister{Nr: uint32(n), Data: sliceArg(fdv), Tags: sliceArg(tagv)}
-		if sparse > 0 {
-			reg.Flags = abi.IORING_RSRC_REGISTER_SPARSE
-		}
-		_, err = r.register("IORING_REGISTER_FILES2", abi.IORING_REGISTER_FILES2,
-			unsafe.Pointer(&reg), uint32(unsafe.Sizeof(reg)))
-	}
-	runtime.KeepAlive(fdv)
-	runtime.KeepAlive(tagv)
-	return err
+	return r.registerTable(fileTable, unsafe.Pointer(unsafe.SliceData(fdv)), n, tagv, fds == nil)
 }
 
 // fdArray converts fds to the kernel's __s32 array, on the heap. -1 is an empty slot, and with
@@ -111,24 +90,21 @@ func fdArray(method string, fds []int, skip bool) ([]int32, error) {
 // with no error, when the kernel failed part way. Operations in flight keep the file they
 // started with.
 func (r *Ring) UpdateFiles(offset int, fds []int) (int, error) {
-	return r.updateFiles("UpdateFiles", offset, fds, nil)
+	return r.updateFiles("UpdateFiles", offset, fds, nil, false)
 }
 
 // UpdateFilesTags is UpdateFiles that tags the new files, as RegisterFilesTags does
 // (IORING_REGISTER_FILES_UPDATE2, 5.13; io_uring_register_files_update_tag).
 func (r *Ring) UpdateFilesTags(offset int, fds []int, tags []uint64) (int, error) {
-	if len(tags) != len(fds) {
-		return 0, invalid("UpdateFilesTags", "%d tags for %d files", len(tags), len(fds))
-	}
-	return r.updateFiles("UpdateFilesTags", offset, fds, tags)
+	return r.updateFiles("UpdateFilesTags", offset, fds, tags, true)
 }
 
-func (r *Ring) updateFiles(method string, offset int, fds []int, tags []uint64) (int, error) {
+func (r *Ring) updateFiles(method string, offset int, fds []int, tags []uint64, tagged bool) (int, error) {
 	if r.closed {
 		return 0, ErrClosed
 	}
-	if len(fds) == 0 {
-		return 0, invalid(method, "no files")
+	if err := fileTable.check(method, len(fds), len(tags), tagged); err != nil {
+		return 0, err
 	}
 	if offset < 0 || offset > maxFixedFiles {
 		return 0, invalid(method, "offset %d", offset)
@@ -141,18 +117,14 @@ func (r *Ring) updateFiles(method string, offset int, fds []int, tags []uint64) 
 	if err != nil {
 		return 0, err
 	}
-	var done int
-	if tags == nil {
-		up := abi.RsrcUpdate{Offset: uint32(offset), Data: sliceArg(fdv)}
-		done, err = r.register("IORING_REGISTER_FILES_UPDATE", abi.IORING_REGISTER_FILES_UPDATE,
-			unsafe.Pointer(&up), uint32(len(fds)))
-	} else {
-		up := abi.RsrcUpdate2{Offset: uint32(offset), Data: sliceArg(fdv), Tags: sliceArg(tagv), Nr: uint32(len(fds))}
-		done, err = r.register("IORING_REGISTER_FILES_UPDATE2", abi.IORING_REGISTER_FILES_UPDATE2,
-			unsafe.Pointer(&up), uint32(unsafe.Sizeof(up)))
+	if tagged {
+		return r.updateTable(fileTable, offset, unsafe.Pointer(unsafe.SliceData(fdv)), len(fds), tagv)
 	}
+	// Without tags, the original opcode (5.5), as liburing's io_uring_register_files_update.
+	up := abi.RsrcUpdate{Offset: uint32(offset), Data: sliceArg(fdv)}
+	done, err := r.register("IORING_REGISTER_FILES_UPDATE", abi.IORING_REGISTER_FILES_UPDATE,
+		unsafe.Pointer(&up), uint32(len(fds)))
 	runtime.KeepAlive(fdv)
-	runtime.KeepAlive(tagv)
 	if err != nil {
 		return 0, err
 	}
