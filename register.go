@@ -17,9 +17,8 @@ type resources struct {
 
 	// bufs mirrors the kernel's registered buffer table: entry i is the memory of fixed buffer
 	// i, nil for an empty slot. It keeps Go memory alive and lets the fixed-buffer Prep methods
-	// check that a buffer lies inside its registration. hasBufs says whether a table exists.
-	bufs    [][]byte
-	hasBufs bool
+	// check that a buffer lies inside its registration. It is nil when there is no table.
+	bufs [][]byte
 	// retired holds buffers unregistered or replaced while operations were in flight; see
 	// sweep.
 	retired [][]byte
@@ -57,7 +56,7 @@ func (rs *resources) sweep(live int) {
 // release drops what the ring held; called by Close once nothing is in flight.
 func (rs *resources) release() {
 	rs.keep = nil
-	rs.bufs, rs.hasBufs, rs.retired = nil, false, nil
+	rs.bufs, rs.retired = nil, nil
 	for _, m := range rs.mappings {
 		m.put()
 	}

@@ -58,9 +58,12 @@ func (m *bufMapping) put() {
 // kernel pins their memory. A nil or empty buffer leaves its slot empty. A ring has one table:
 // a second registration fails with EBUSY until UnregisterBuffers.
 //
-// The Ring keeps the buffers referenced while they are registered and while operations that
-// may use them are in flight; see the package's notes on fixed buffers above
-// RegisterBuffers. At most 16384 buffers of at most 1 GiB each.
+// The kernel reads and writes a registered buffer whenever an operation names it, so the Ring
+// keeps each one referenced while it is registered, and after UnregisterBuffers or a
+// replacement until no operation that holds Go memory is in flight (the kernel keeps a buffer
+// until the operations using it end). The fixed-buffer Prep methods also hold their slice until
+// their completion; an entry built with PrepUnsafe holds nothing. At most 16384 buffers of at
+// most 1 GiB each.
 func (r *Ring) RegisterBuffers(bufs [][]byte) error {
 	return r.registerBuffers("RegisterBuffers", len(bufs), bufs, nil, false)
 }
@@ -145,7 +148,7 @@ func (r *Ring) registerBuffers(method string, n int, bufs [][]byte, tags []uint6
 	for i, b := range bufs {
 		table[i] = registeredSlice(b)
 	}
-	r.rsrc.bufs, r.rsrc.hasBufs = table, true
+	r.rsrc.bufs = table
 	return nil
 }
 
@@ -200,7 +203,7 @@ func (r *Ring) updateBuffers(method string, offset int, bufs [][]byte, tags []ui
 	if err := bufferTable.check(method, len(bufs), len(tags), tagged); err != nil {
 		return 0, err
 	}
-	if r.rsrc.hasBufs && (offset < 0 || offset > len(r.rsrc.bufs)-len(bufs)) {
+	if r.rsrc.bufs != nil && (offset < 0 || offset > len(r.rsrc.bufs)-len(bufs)) {
 		return 0, invalid(method, "slots %d..%d are outside the table of %d buffers", offset, offset+len(bufs)-1, len(r.rsrc.bufs))
 	}
 	if offset < 0 || offset > maxFixedBuffers {
@@ -239,7 +242,7 @@ func (r *Ring) UnregisterBuffers() error {
 		return err
 	}
 	r.rsrc.retire(r.rsrc.bufs, r.ops.live)
-	r.rsrc.bufs, r.rsrc.hasBufs = nil, false
+	r.rsrc.bufs = nil
 	return nil
 }
 
@@ -316,7 +319,7 @@ func (r *Ring) cloneBuffers(method string, src *Ring, dstOff, srcOff, n int, fla
 	if srcOff < len(from) {
 		copy(table[dstOff:dstOff+n], from[srcOff:min(srcOff+n, len(from))])
 	}
-	r.rsrc.bufs, r.rsrc.hasBufs = table, true
+	r.rsrc.bufs = table
 	r.rsrc.retire(replaced, r.ops.live)
 	for _, m := range src.rsrc.mappings {
 		if !r.rsrc.hasMapping(m) {

@@ -41,6 +41,13 @@ func TestRestrictions(t *testing.T) {
 	wantErrno(t, waitOne(t, r), syscall.EACCES) // WRITE is not allowed
 	must(t)(r.PrepNop()).SetUserData(4).SetFlags(SQEAsync)
 	wantErrno(t, waitOne(t, r), syscall.EACCES) // IOSQE_ASYNC is not an allowed flag
+	// A refused entry in a link chain fails the chain: the entries linked before it
+	// complete with ECANCELED.
+	must(t)(r.PrepRead(int(f.Fd()), make([]byte, 16), 0)).SetUserData(5).SetFlags(SQELink)
+	must(t)(r.PrepWrite(int(f.Fd()), []byte("x"), 0)).SetUserData(6)
+	got = byUserData(t, submitWait(t, r, 2))
+	wantErrno(t, got[5], syscall.ECANCELED)
+	wantErrno(t, got[6], syscall.EACCES)
 
 	if _, err := r.Probe(); err != nil {
 		t.Fatalf("an allowed register opcode: %v", err)

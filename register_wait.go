@@ -80,12 +80,20 @@ func (r *Ring) RegisterWaitRegion(n int) (*WaitRegion, error) {
 }
 
 // Len returns the number of wait arguments in the region.
-func (w *WaitRegion) Len() int { return len(w.waits) }
+func (w *WaitRegion) Len() int {
+	if w == nil {
+		return 0
+	}
+	return len(w.waits)
+}
 
 // Set writes wait argument i: a wait that names it gives up after timeout (none if 0), and,
 // with minWait > 0, returns after minWait with whatever completions are ready even if fewer
 // than asked for, as io_uring_enter(2)'s min_wait_usec does (6.12).
 func (w *WaitRegion) Set(i int, timeout, minWait time.Duration) error {
+	if w == nil {
+		return invalid("WaitRegion.Set", "nil WaitRegion")
+	}
 	if w.r.closed {
 		return ErrClosed
 	}
