@@ -1,6 +1,8 @@
 package uring
 
 import (
+	"errors"
+	"syscall"
 	"unsafe"
 
 	"github.com/uringo/uring/internal/abi"
@@ -9,30 +11,37 @@ import (
 var _ = registerHelpers(abi.IORING_REGISTER_PROBE, "Probe")
 
 // Probe is the kernel's answer to IORING_REGISTER_PROBE: which operations it supports.
+// Ring.Probe returns it; the features package caches one for the whole process.
 type Probe struct {
 	lastOp    Op
 	supported [256]bool
 }
 
 // Probe asks the kernel which operations it supports (IORING_REGISTER_PROBE, 5.6;
-// io_uring_get_probe_ring).
+// io_uring_get_probe_ring). A kernel before 5.6 answers with a *NotSupportedError.
 func (r *Ring) Probe() (*Probe, error) {
-	var raw abi.Probe
-	if _, err := r.register("IORING_REGISTER_PROBE", abi.IORING_REGISTER_PROBE, unsafe.Pointer(&raw), uint32(len(raw.Ops))); err != nil {
+	p := new(abi.Probe) // the kernel writes it during the call: 16 bytes and 256 ops
+	_, err := r.register("IORING_REGISTER_PROBE", abi.IORING_REGISTER_PROBE, unsafe.Pointer(p), uint32(len(p.Ops)))
+	if err != nil {
+		if errors.Is(err, syscall.EINVAL) {
+			return nil, &NotSupportedError{What: "IORING_REGISTER_PROBE", MinKernel: "5.6", Errno: syscall.EINVAL}
+		}
 		return nil, err
 	}
-	p := &Probe{lastOp: Op(raw.LastOp)}
-	for _, o := range raw.Ops[:min(int(raw.OpsLen), len(raw.Ops))] {
+	out := &Probe{lastOp: Op(p.LastOp)}
+	for _, o := range p.Ops[:p.OpsLen] {
 		if o.Flags&abi.IO_URING_OP_SUPPORTED != 0 {
-			p.supported[o.Op] = true
+			out.supported[o.Op] = true
 		}
 	}
-	return p, nil
+	return out, nil
 }
 
-// Supported reports whether the kernel supports op (its io_uring_probe_op has
-// IO_URING_OP_SUPPORTED; io_uring_opcode_supported). A nil Probe supports nothing.
-func (p *Probe) Supported(op Op) bool { return p != nil && p.supported[op] }
+// Supported reports whether the kernel supports op (io_uring_opcode_supported). It is false for
+// every op past LastOp, and on a nil Probe.
+func (p *Probe) Supported(op Op) bool {
+	return p != nil && op <= p.lastOp && p.supported[op]
+}
 
 // LastOp returns the highest operation code the kernel knows (io_uring_probe.last_op).
 func (p *Probe) LastOp() Op {
@@ -40,18 +49,4 @@ func (p *Probe) LastOp() Op {
 		return 0
 	}
 	return p.lastOp
-}
-
-// Ops returns every supported operation, in code order.
-func (p *Probe) Ops() []Op {
-	if p == nil {
-		return nil
-	}
-	var ops []Op
-	for i, ok := range p.supported {
-		if ok {
-			ops = append(ops, Op(i))
-		}
-	}
-	return ops
 }
