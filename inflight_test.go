@@ -99,7 +99,13 @@ func TestKeepAlive(t *testing.T) {
 	var closedByFinalizer atomic.Bool
 	rd, wr := pipe(t)
 	func() {
-		f := os.NewFile(rd.Fd(), "pipe") // shares the fd; its finalizer would close it
+		// A dup of the pipe's fd: the *os.File's own finalizer closes it once the file is
+		// collected, which must not close an fd number another test has reused since.
+		fd, err := unix.Dup(int(rd.Fd()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := os.NewFile(uintptr(fd), "pipe")
 		runtime.SetFinalizer(f, func(*os.File) { closedByFinalizer.Store(true) })
 		must(t)(r.PrepRead(int(f.Fd()), make([]byte, 4), CurrentPos)).SetUserData(1).KeepAlive(f)
 	}()

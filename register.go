@@ -2,16 +2,31 @@ package uring
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"unsafe"
 
 	"github.com/uringo/uring/internal/abi"
+	"golang.org/x/sys/unix"
 )
 
-// resources holds the Go memory that registrations hand the kernel for the life of the ring
-// (registered buffers, buffer rings), so that it outlives every operation that may use it.
+// resources holds the Go memory that registrations hand the kernel (registered buffers, buffer
+// rings, wait regions), so that it outlives every operation that may use it.
 type resources struct {
 	keep []any
+
+	// bufs mirrors the kernel's registered buffer table: entry i is the memory of fixed buffer
+	// i, nil for an empty slot. It keeps Go memory alive and lets the fixed-buffer Prep methods
+	// check that a buffer lies inside its registration. It is nil when there is no table.
+	bufs [][]byte
+	// retired holds buffers unregistered or replaced while operations were in flight; see
+	// sweep.
+	retired [][]byte
+	// mappings is the memory of AllocBuffers (this ring's or cloned from another), shared
+	// between the rings that registered it and unmapped by the last one to close.
+	mappings []*bufMapping
+	// wait is the ring's wait region (RegisterWaitRegion), unmapped at Close.
+	wait *WaitRegion
 }
 
 // keepAlive holds v until the ring is closed.
@@ -19,8 +34,57 @@ type resources struct {
 //lint:ignore U1000 the registrations of Go memory use it
 func (rs *resources) keepAlive(v any) { rs.keep = append(rs.keep, v) }
 
+// retire drops the ring's references to buffers the kernel no longer has registered. An
+// operation in flight may still use one (the kernel keeps a reference to the buffer until
+// the operation ends), so while any operation holds Go memory (live > 0) they wait in retired
+// until sweep finds none in flight.
+func (rs *resources) retire(bufs [][]byte, live int) {
+	for _, b := range bufs {
+		if b != nil && live > 0 {
+			rs.retired = append(rs.retired, b)
+		}
+	}
+	rs.sweep(live)
+}
+
+// sweep forgets the retired buffers once no operation is in flight. It runs at every buffer
+// registration call; Close releases whatever is left.
+func (rs *resources) sweep(live int) {
+	if live == 0 {
+		rs.retired = nil
+	}
+}
+
 // release drops what the ring held; called by Close once nothing is in flight.
-func (rs *resources) release() { rs.keep = nil }
+func (rs *resources) release() {
+	rs.keep = nil
+	rs.bufs, rs.retired = nil, nil
+	for _, m := range rs.mappings {
+		m.put()
+	}
+	rs.mappings = nil
+	if rs.wait != nil {
+		unix.Munmap(rs.wait.mem)
+		rs.wait = nil
+	}
+}
+
+// heapNew returns a new zero T on the heap. Memory that the kernel reaches through an address
+// stored as an integer (a field of an argument structure) is invisible to the compiler, which
+// could leave it on the goroutine's stack, and a stack moves when it grows. A value returned
+// from a function that is not inlined always lives on the heap. Keep it reachable with
+// runtime.KeepAlive until the system call returns.
+//
+//go:noinline
+func heapNew[T any]() *T { return new(T) }
+
+// heapSlice is heapNew for n elements.
+//
+//go:noinline
+func heapSlice[T any](n int) []T { return make([]T, n) }
+
+// ptrArg returns the address of p as the kernel's __u64 user pointer.
+func ptrArg[T any](p *T) uint64 { return uint64(uintptr(unsafe.Pointer(p))) }
 
 // register calls io_uring_register(2) on this ring, through the registered ring index where
 // there is one. The errno comes back wrapped with the opcode's name.
@@ -207,4 +271,89 @@ func (r *Ring) registerEventfd(name string, op uint32, fd int) error {
 func (r *Ring) UnregisterEventfd() error {
 	_, err := r.register("IORING_UNREGISTER_EVENTFD", abi.IORING_UNREGISTER_EVENTFD, nil, 0)
 	return err
+}
+
+// rsrcTable names the register opcodes of one kind of resource table (buffers or files).
+type rsrcTable struct {
+	noun                              string // "buffers", "files"
+	max                               int    // the kernel's limit on the table's size
+	plain, tagged, update             uint32 // REGISTER_X, REGISTER_X2, REGISTER_X_UPDATE(2)
+	plainName, taggedName, updateName string
+}
+
+var (
+	bufferTable = rsrcTable{"buffers", maxFixedBuffers,
+		abi.IORING_REGISTER_BUFFERS, abi.IORING_REGISTER_BUFFERS2, abi.IORING_REGISTER_BUFFERS_UPDATE,
+		"IORING_REGISTER_BUFFERS", "IORING_REGISTER_BUFFERS2", "IORING_REGISTER_BUFFERS_UPDATE"}
+	fileTable = rsrcTable{"files", maxFixedFiles,
+		abi.IORING_REGISTER_FILES, abi.IORING_REGISTER_FILES2, abi.IORING_REGISTER_FILES_UPDATE2,
+		"IORING_REGISTER_FILES", "IORING_REGISTER_FILES2", "IORING_REGISTER_FILES_UPDATE2"}
+)
+
+// check checks the arguments common to every table registration and update: n entries (a
+// list, or empty slots), and as many tags as entries where tags are expected.
+func (k rsrcTable) check(method string, n, tags int, tagged bool) error {
+	if n <= 0 || n > k.max {
+		return invalid(method, "%d %s (1 to %d)", n, k.noun, k.max)
+	}
+	if tagged && tags != n {
+		return invalid(method, "%d tags for %d %s", tags, n, k.noun)
+	}
+	return nil
+}
+
+// registerTable registers a table of n entries: data is the kernel's array (iovecs or fds) on
+// the heap, nil with sparse; tags nil for none. Without tags or sparse it uses the original
+// opcode, as liburing does, so that kernels before 5.13 work.
+func (r *Ring) registerTable(k rsrcTable, data unsafe.Pointer, n int, tags []uint64, sparse bool) error {
+	var err error
+	if tags == nil && !sparse {
+		_, err = r.register(k.plainName, k.plain, data, uint32(n))
+	} else {
+		reg := abi.RsrcRegister{Nr: uint32(n), Data: uint64(uintptr(data)), Tags: sliceArg(tags)}
+		if sparse {
+			reg.Flags = abi.IORING_RSRC_REGISTER_SPARSE
+		}
+		_, err = r.register(k.taggedName, k.tagged, unsafe.Pointer(&reg), uint32(unsafe.Sizeof(reg)))
+	}
+	runtime.KeepAlive(data)
+	runtime.KeepAlive(tags)
+	return err
+}
+
+// updateTable replaces n entries from offset with IORING_REGISTER_*_UPDATE(2) and returns how
+// many the kernel replaced.
+func (r *Ring) updateTable(k rsrcTable, offset int, data unsafe.Pointer, n int, tags []uint64) (int, error) {
+	up := abi.RsrcUpdate2{Offset: uint32(offset), Data: uint64(uintptr(data)), Tags: sliceArg(tags), Nr: uint32(n)}
+	done, err := r.register(k.updateName, k.update, unsafe.Pointer(&up), uint32(unsafe.Sizeof(up)))
+	runtime.KeepAlive(data)
+	runtime.KeepAlive(tags)
+	if err != nil {
+		return 0, err
+	}
+	return min(done, n), nil
+}
+
+// tagArray copies tags to the heap, refusing values with the top bit set: a completion with
+// such user data would be taken for one of the Ring's tokens.
+func tagArray(method string, tags []uint64) ([]uint64, error) {
+	if tags == nil {
+		return nil, nil
+	}
+	out := heapSlice[uint64](len(tags))
+	for i, t := range tags {
+		if isToken(t) {
+			return nil, invalid(method, "tag %#x has the top bit set, which the Ring reserves", t)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// sliceArg is the kernel's __u64 user pointer to the first element of s, 0 for an empty s.
+func sliceArg[T any](s []T) uint64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return ptrArg(&s[0])
 }

@@ -2,6 +2,7 @@ package uring
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -114,5 +115,54 @@ func TestRegisterRingFd(t *testing.T) {
 	}()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRegisterOnClosedRing: every registration method of a closed ring returns ErrClosed.
+func TestRegisterOnClosedRing(t *testing.T) {
+	r, err := New(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newRing(t, 8)
+	r.Close()
+	var set unix.CPUSet
+	calls := map[string]func() error{
+		"RegisterBuffers":        func() error { return r.RegisterBuffers([][]byte{make([]byte, 8)}) },
+		"RegisterBuffersSparse":  func() error { return r.RegisterBuffersSparse(2) },
+		"UpdateBuffers":          func() error { _, err := r.UpdateBuffers(0, [][]byte{make([]byte, 8)}); return err },
+		"UnregisterBuffers":      r.UnregisterBuffers,
+		"AllocBuffers":           func() error { _, err := r.AllocBuffers(1, 8); return err },
+		"CloneBuffers":           func() error { return r.CloneBuffers(other) },
+		"RegisterFiles":          func() error { return r.RegisterFiles([]int{0}) },
+		"UpdateFiles":            func() error { _, err := r.UpdateFiles(0, []int{0}); return err },
+		"UnregisterFiles":        r.UnregisterFiles,
+		"RegisterFileAllocRange": func() error { return r.RegisterFileAllocRange(0, 1) },
+		"Probe":                  func() error { _, err := r.Probe(); return err },
+		"RegisterRestrictions":   func() error { return r.RegisterRestrictions(AllowOp(OpNop)) },
+		"RegisterPersonality":    func() error { _, err := r.RegisterPersonality(); return err },
+		"UnregisterPersonality":  func() error { return r.UnregisterPersonality(1) },
+		"RegisterIOWQAffinity":   func() error { return r.RegisterIOWQAffinity(&set) },
+		"UnregisterIOWQAffinity": r.UnregisterIOWQAffinity,
+		"RegisterIOWQMaxWorkers": func() error { _, _, err := r.RegisterIOWQMaxWorkers(0, 0); return err },
+		"RegisterSyncCancel":     func() error { return r.RegisterSyncCancel(1, 0, 0) },
+		"RegisterNapi":           func() error { _, err := r.RegisterNapi(Napi{}); return err },
+		"UnregisterNapi":         func() error { _, err := r.UnregisterNapi(); return err },
+		"RegisterClock":          func() error { return r.RegisterClock(unix.CLOCK_MONOTONIC) },
+		"RegisterWaitRegion":     func() error { _, err := r.RegisterWaitRegion(1); return err },
+		"ResizeRings":            func() error { return r.ResizeRings(8, 0) },
+		"Query":                  func() error { _, err := r.Query(); return err },
+		"RegisterSyncMsg":        func() error { return r.RegisterSyncMsg(1, 0, 0) },
+		"EnableRings":            r.EnableRings,
+		"RegisterEventfd":        func() error { return r.RegisterEventfd(0) },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s on a closed ring: %v, want ErrClosed", name, err)
+		}
+	}
+	var w *WaitRegion
+	if w.Len() != 0 || !errors.Is(w.Set(0, 0, 0), ErrInvalid) {
+		t.Error("a nil WaitRegion")
 	}
 }

@@ -19,6 +19,8 @@ type config struct {
 	params     abi.Params
 	noSQArray  int // 0: use it where the kernel has it; 1: require it; -1: never
 	attachRing *Ring
+	ringMem    []byte // WithRingMemory
+	ringMemSet bool
 }
 
 // WithCQSize sets the number of CQ entries (IORING_SETUP_CQSIZE, 5.5). It must be at least the
@@ -139,6 +141,34 @@ func WithCQEMixed() Option { return withFlags(abi.IORING_SETUP_CQE_MIXED) }
 // anonymous mmap, outside the Go heap.
 func WithNoMmap() Option { return withFlags(abi.IORING_SETUP_NO_MMAP) }
 
+// WithRingMemory makes the ring live in mem, which the caller provides, instead of memory
+// the kernel allocates (IORING_SETUP_NO_MMAP, 6.5; io_uring_queue_init_mem). mem must start
+// on a page boundary and hold at least RingMemorySize bytes for the same entries and options;
+// anonymous memory from unix.Mmap (MAP_SHARED or MAP_PRIVATE, with MAP_HUGETLB for huge pages)
+// is the usual choice. The kernel pins it. The Ring keeps mem referenced until Close; the
+// caller must not unmap or reuse it before then.
+func WithRingMemory(mem []byte) Option {
+	return func(c *config) {
+		c.params.Flags |= abi.IORING_SETUP_NO_MMAP
+		c.ringMem, c.ringMemSet = mem, true
+	}
+}
+
+// RingMemorySize returns how many bytes of memory WithRingMemory needs for a ring of entries
+// made with opts (io_uring_memory_size): the SQE array and the rings, each rounded up to whole
+// pages. It counts the SQ index array even where NO_SQARRAY would drop it.
+func RingMemorySize(entries uint32, opts ...Option) (int, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := checkEntries("RingMemorySize", entries, &c.params); err != nil {
+		return 0, err
+	}
+	sqes, rings := ringSizes(entries, &c.params)
+	return int(sqes + rings), nil
+}
+
 // WithRegisteredFdOnly creates a ring that has no file descriptor, only an index in the
 // creating thread's table of registered rings (IORING_SETUP_REGISTERED_FD_ONLY with
 // IORING_SETUP_NO_MMAP, 6.5). That table belongs to the OS thread: create and use such a ring
@@ -164,19 +194,8 @@ func New(entries uint32, opts ...Option) (*Ring, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if entries == 0 {
-		return nil, invalid("New", "entries must be at least 1")
-	}
-	if entries > abi.MaxEntries && c.params.Flags&abi.IORING_SETUP_CLAMP == 0 {
-		return nil, invalid("New", "entries %d is above the kernel's limit of %d (WithClamp clamps it)", entries, abi.MaxEntries)
-	}
-	if c.params.Flags&abi.IORING_SETUP_CQSIZE != 0 {
-		if c.params.CQEntries == 0 {
-			return nil, invalid("New", "WithCQSize(0)")
-		}
-		if c.params.CQEntries > abi.MaxCQEntries && c.params.Flags&abi.IORING_SETUP_CLAMP == 0 {
-			return nil, invalid("New", "CQ size %d is above the kernel's limit of %d", c.params.CQEntries, abi.MaxCQEntries)
-		}
+	if err := checkEntries("New", entries, &c.params); err != nil {
+		return nil, err
 	}
 	if c.attachRing != nil {
 		if c.attachRing.closed {
@@ -187,20 +206,49 @@ func New(entries uint32, opts ...Option) (*Ring, error) {
 	if c.noSQArray >= 0 {
 		c.params.Flags |= abi.IORING_SETUP_NO_SQARRAY
 	}
-	r, err := setup(entries, c.params)
+	if c.ringMemSet && len(c.ringMem) == 0 {
+		return nil, invalid("New", "WithRingMemory with no memory")
+	}
+	r, err := setup(entries, c.params, c.ringMem)
 	if err != nil && c.noSQArray == 0 && errors.Is(err, syscall.EINVAL) {
 		// A kernel before 6.6 refuses IORING_SETUP_NO_SQARRAY: keep the array.
 		c.params.Flags &^= abi.IORING_SETUP_NO_SQARRAY
-		r, err = setup(entries, c.params)
+		r, err = setup(entries, c.params, c.ringMem)
 	}
 	return r, err
 }
 
-// setup calls io_uring_setup and maps the rings.
-func setup(entries uint32, p abi.Params) (*Ring, error) {
+// checkEntries refuses queue sizes the kernel would refuse.
+func checkEntries(method string, entries uint32, p *abi.Params) error {
+	if entries == 0 {
+		return invalid(method, "entries must be at least 1")
+	}
+	if entries > abi.MaxEntries && p.Flags&abi.IORING_SETUP_CLAMP == 0 {
+		return invalid(method, "entries %d is above the kernel's limit of %d (WithClamp clamps it)", entries, abi.MaxEntries)
+	}
+	if p.Flags&abi.IORING_SETUP_CQSIZE != 0 {
+		if p.CQEntries == 0 {
+			return invalid(method, "WithCQSize(0)")
+		}
+		if p.CQEntries > abi.MaxCQEntries && p.Flags&abi.IORING_SETUP_CLAMP == 0 {
+			return invalid(method, "CQ size %d is above the kernel's limit of %d", p.CQEntries, abi.MaxCQEntries)
+		}
+	}
+	return nil
+}
+
+// setup calls io_uring_setup and maps the rings, or with IORING_SETUP_NO_MMAP hands the kernel
+// ringMem, or memory it allocates when ringMem is nil.
+func setup(entries uint32, p abi.Params, ringMem []byte) (*Ring, error) {
 	r := &Ring{fd: -1}
 	if p.Flags&abi.IORING_SETUP_NO_MMAP != 0 {
-		if err := r.allocRingMemory(entries, &p); err != nil {
+		var err error
+		if ringMem != nil {
+			err = r.useRingMemory(entries, &p, ringMem)
+		} else {
+			err = r.allocRingMemory(entries, &p)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -272,40 +320,73 @@ func mmapRegion(fd int, offset int64, size uintptr) ([]byte, error) {
 	return b, nil
 }
 
-// allocRingMemory allocates the ring memory for IORING_SETUP_NO_MMAP: the SQEs in one anonymous
-// mapping and both rings in another, as the kernel lays them out (its rings header, the CQEs,
-// then the SQ array).
-func (r *Ring) allocRingMemory(entries uint32, p *abi.Params) error {
+// ringSizes returns the sizes, in whole pages, of the two regions a ring of entries needs:
+// the SQE array, and the rings as the kernel lays them out (its header, the CQEs, then the SQ
+// index array). The kernel's header is 64 bytes; 512 leaves room for it to grow.
+func ringSizes(entries uint32, p *abi.Params) (sqes, rings uintptr) {
 	sq := roundPow2(min(entries, abi.MaxEntries))
 	cq := 2 * sq
 	if p.Flags&abi.IORING_SETUP_CQSIZE != 0 {
 		cq = roundPow2(min(p.CQEntries, abi.MaxCQEntries))
 	}
-	const ringsHeader = 64 * 8 // struct io_rings stays well under this before its CQE array
-	ringSize := uintptr(ringsHeader) + uintptr(cq)*abi.CQESize<<cqeShift(p.Flags) + uintptr(sq)*4 + 64
-	sqesSize := uintptr(sq) * abi.SQESize << sqeShift(p.Flags)
+	const ringsHeader = 64 * 8
 	page := uintptr(unix.Getpagesize())
-	for _, size := range []uintptr{sqesSize, ringSize} {
-		b, err := unix.Mmap(-1, 0, int((size+page-1)&^(page-1)), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	rings = uintptr(ringsHeader) + uintptr(cq)*abi.CQESize<<cqeShift(p.Flags) + uintptr(sq)*4 + 64
+	sqes = uintptr(sq) * abi.SQESize << sqeShift(p.Flags)
+	return (sqes + page - 1) &^ (page - 1), (rings + page - 1) &^ (page - 1)
+}
+
+// allocRingMemory allocates the ring memory for IORING_SETUP_NO_MMAP, the SQEs and the rings
+// each in an anonymous mapping, and points the queues and the kernel's parameters at it.
+func (r *Ring) allocRingMemory(entries uint32, p *abi.Params) error {
+	sqesSize, ringsSize := ringSizes(entries, p)
+	for _, size := range []uintptr{sqesSize, ringsSize} {
+		b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 		if err != nil {
 			r.unmap()
 			return &SetupError{Op: "mmap", Err: err, Cause: "allocating ring memory for IORING_SETUP_NO_MMAP"}
 		}
 		r.regions = append(r.regions, b)
 	}
-	r.sqesMem = unsafe.Pointer(&r.regions[0][0])
-	r.sqRing = unsafe.Pointer(&r.regions[1][0])
-	r.cqRing = r.sqRing
-	p.SQOff.UserAddr = uint64(uintptr(r.sqesMem))
-	p.CQOff.UserAddr = uint64(uintptr(r.sqRing))
+	r.placeRings(p, r.regions[0], r.regions[1])
 	return nil
 }
 
+// useRingMemory places the ring in the caller's memory (WithRingMemory): the SQEs first, the
+// rings on the next page boundary. The kernel requires both to be page-aligned.
+func (r *Ring) useRingMemory(entries uint32, p *abi.Params, mem []byte) error {
+	sqesSize, ringsSize := ringSizes(entries, p)
+	page := uintptr(unix.Getpagesize())
+	if len(mem) == 0 || uintptr(unsafe.Pointer(&mem[0]))&(page-1) != 0 {
+		return invalid("WithRingMemory", "the memory must start on a page boundary")
+	}
+	if uintptr(len(mem)) < sqesSize+ringsSize {
+		return invalid("WithRingMemory", "%d bytes of memory for a ring that needs %d (RingMemorySize)", len(mem), sqesSize+ringsSize)
+	}
+	r.placeRings(p, mem[:sqesSize], mem[sqesSize:])
+	r.rsrc.keepAlive(mem)
+	return nil
+}
+
+// placeRings points the queues at the SQE array and the rings of a NO_MMAP ring, and tells the
+// kernel where they are.
+func (r *Ring) placeRings(p *abi.Params, sqes, rings []byte) {
+	r.sqesMem = unsafe.Pointer(&sqes[0])
+	r.sqRing = unsafe.Pointer(&rings[0])
+	r.cqRing = r.sqRing
+	p.SQOff.UserAddr = uint64(uintptr(r.sqesMem))
+	p.CQOff.UserAddr = uint64(uintptr(r.sqRing))
+}
+
 func (r *Ring) unmap() {
-	for _, b := range r.regions {
+	unmapAll(r.regions)
+	r.regions = nil
+}
+
+func unmapAll(regions [][]byte) {
+	for _, b := range regions {
 		unix.Munmap(b)
 	}
-	r.regions = nil
 }
 
 func roundPow2(n uint32) uint32 {
