@@ -65,6 +65,11 @@ static void prep_getxattr(sqe_t *s, uintptr_t name, uintptr_t value, uintptr_t p
 static void prep_setxattr(sqe_t *s, uintptr_t name, uintptr_t value, uintptr_t path, int flags, unsigned len) { io_uring_prep_setxattr(s, (const char *)name, (const char *)value, (const char *)path, flags, len); }
 static void prep_fgetxattr(sqe_t *s, int fd, uintptr_t name, uintptr_t value, unsigned len) { io_uring_prep_fgetxattr(s, fd, (const char *)name, (char *)value, len); }
 static void prep_fsetxattr(sqe_t *s, int fd, uintptr_t name, uintptr_t value, int flags, unsigned len) { io_uring_prep_fsetxattr(s, fd, (const char *)name, (const char *)value, flags, len); }
+static void prep_read_fixed(sqe_t *s, int fd, uintptr_t buf, unsigned n, __u64 off, int idx) { io_uring_prep_read_fixed(s, fd, (void *)buf, n, off, idx); }
+static void prep_write_fixed(sqe_t *s, int fd, uintptr_t buf, unsigned n, __u64 off, int idx) { io_uring_prep_write_fixed(s, fd, (const void *)buf, n, off, idx); }
+static void prep_files_update(sqe_t *s, uintptr_t fds, unsigned nr, int off) { io_uring_prep_files_update(s, (int *)fds, nr, off); }
+static uintptr_t alloc_ints(unsigned n) { return (uintptr_t)calloc(n, sizeof(int)); }
+static void set_int(uintptr_t arr, unsigned i, int v) { ((int *)arr)[i] = v; }
 static void set_data64(sqe_t *s, __u64 v) { io_uring_sqe_set_data64(s, v); }
 
 static uintptr_t alloc_iovecs(unsigned n) { return (uintptr_t)calloc(n, sizeof(struct iovec)); }
@@ -371,6 +376,34 @@ func Fsetxattr(fd int, name, value uintptr, flags int, length uint32) SQE {
 	return build(func(s *C.sqe_t) {
 		C.prep_fsetxattr(s, C.int(fd), C.uintptr_t(name), C.uintptr_t(value), C.int(flags), C.unsigned(length))
 	})
+}
+
+// ReadFixed is io_uring_prep_read_fixed.
+func ReadFixed(fd int, buf uintptr, n uint32, off uint64, index int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_read_fixed(s, C.int(fd), C.uintptr_t(buf), C.unsigned(n), C.__u64(off), C.int(index))
+	})
+}
+
+// WriteFixed is io_uring_prep_write_fixed.
+func WriteFixed(fd int, buf uintptr, n uint32, off uint64, index int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_write_fixed(s, C.int(fd), C.uintptr_t(buf), C.unsigned(n), C.__u64(off), C.int(index))
+	})
+}
+
+// FilesUpdate is io_uring_prep_files_update, over a C int array from Ints.
+func FilesUpdate(fds uintptr, nr uint32, off int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_files_update(s, C.uintptr_t(fds), C.unsigned(nr), C.int(off)) })
+}
+
+// Ints allocates a C int array holding vs; free it with Free.
+func Ints(vs []int32) uintptr {
+	p := C.alloc_ints(C.unsigned(len(vs)))
+	for i, v := range vs {
+		C.set_int(p, C.unsigned(i), C.int(v))
+	}
+	return uintptr(p)
 }
 
 // Iovecs allocates a C array of struct iovec, entry i with bases[i] and lens[i], and returns
