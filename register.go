@@ -30,8 +30,7 @@ type resources struct {
 }
 
 // keepAlive holds v until the ring is closed.
-//
-//lint:ignore U1000 the registrations of Go memory use it
+
 func (rs *resources) keepAlive(v any) { rs.keep = append(rs.keep, v) }
 
 // retire drops the ring's references to buffers the kernel no longer has registered. An
