@@ -11,14 +11,24 @@ import (
 // resources holds the Go memory that registrations hand the kernel for the life of the ring
 // (registered buffers, buffer rings), so that it outlives every operation that may use it.
 type resources struct {
-	keep []any
+	keep     []any
+	closers  []func()                    // run by release: unmapping buffer rings (bufring.go)
+	provided map[unsafe.Pointer]struct{} // Go memory handed to PROVIDE_BUFFERS (prep_buffers.go)
 }
 
 // keepAlive holds v until the ring is closed.
 func (rs *resources) keepAlive(v any) { rs.keep = append(rs.keep, v) }
 
+// onRelease has release call f, for memory outside the Go heap.
+func (rs *resources) onRelease(f func()) { rs.closers = append(rs.closers, f) }
+
 // release drops what the ring held; called by Close once nothing is in flight.
-func (rs *resources) release() { rs.keep = nil }
+func (rs *resources) release() {
+	for _, f := range rs.closers {
+		f()
+	}
+	rs.keep, rs.closers, rs.provided = nil, nil, nil
+}
 
 // register calls io_uring_register(2) on this ring, through the registered ring index where
 // there is one. The errno comes back wrapped with the opcode's name.
