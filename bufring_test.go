@@ -26,10 +26,7 @@ func TestBufRing(t *testing.T) {
 	for _, flags := range []BufRingFlags{0, BufRingMmap} {
 		t.Run(fmt.Sprint(flags), func(t *testing.T) {
 			r := newRing(t, 8)
-			br, err := r.SetupBufRing(7, 3, 32, flags)
-			if err != nil {
-				t.Fatal(err)
-			}
+			br := mustBufRing(t)(r.SetupBufRing(7, 3, 32, flags))
 			if br.Group() != 7 || br.Count() != 3 || br.Size() != 32 || br.Entries() != 4 || len(br.Buf(2)) != 32 || br.Buf(3) != nil {
 				t.Fatalf("group %d count %d size %d entries %d", br.Group(), br.Count(), br.Size(), br.Entries())
 			}
@@ -41,20 +38,14 @@ func TestBufRing(t *testing.T) {
 			}
 			pr, pw := pipe(t)
 			must(t)(r.PrepReadMultishot(int(pr.Fd()), CurrentPos, 7)).SetUserData(1)
-			if _, err := r.Submit(); err != nil {
-				t.Fatal(err)
-			}
+			submit(t, r)
 			var bids []uint16
 			for i := 0; i < 3; i++ {
 				msg := []byte(fmt.Sprintf("message %d", i))
 				if _, err := pw.Write(msg); err != nil {
 					t.Fatal(err)
 				}
-				c := waitCQE(t, r)
-				bid, ok := c.BufferID()
-				if c.UserData != 1 || !c.More() || !ok {
-					t.Fatalf("completion %+v (%v)", c, c.Err())
-				}
+				c, bid := nextShot(t, r, 1)
 				wantBytes(t, br.Bytes(c), msg)
 				bids = append(bids, bid)
 			}
@@ -102,15 +93,10 @@ func TestBufRing(t *testing.T) {
 // TestBufRingIncremental consumes one buffer over several completions (IOU_PBUF_RING_INC).
 func TestBufRingIncremental(t *testing.T) {
 	r := newRing(t, 8)
-	br, err := r.SetupBufRing(9, 2, 64, BufRingInc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRing(9, 2, 64, BufRingInc))
 	a, b := socketpair(t, unix.SOCK_STREAM)
 	must(t)(r.PrepRecvMultishot(b, 9, 0)).SetUserData(1)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	var first uint16
 	for i := 0; i < 3; i++ {
 		msg := []byte(fmt.Sprintf("part %04d!", i)) // 10 bytes
@@ -171,10 +157,7 @@ func TestBufRingBadInput(t *testing.T) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}
-	br, err := r.SetupBufRingEmpty(1, 2, 16, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRingEmpty(1, 2, 16, 0))
 	// The group is taken.
 	if _, err := r.SetupBufRing(1, 2, 16, 0); !errors.Is(err, syscall.EEXIST) {
 		t.Errorf("second ring for a group: %v, want EEXIST", err)
@@ -253,19 +236,11 @@ func TestBufRingLifetime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, err := r.SetupBufRing(4, 2, 16, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept, err := r.SetupBufRing(5, 2, 16, BufRingMmap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRing(4, 2, 16, 0))
+	kept := mustBufRing(t)(r.SetupBufRing(5, 2, 16, BufRingMmap))
 	a, b := socketpair(t, unix.SOCK_STREAM)
 	must(t)(r.PrepRecvMultishot(b, 4, 0)).SetUserData(1)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	if r.ops.live != 1 {
 		t.Fatalf("%d slots live: a receive selecting buffers must have one", r.ops.live)
 	}

@@ -33,17 +33,14 @@ func TestProvideBuffers(t *testing.T) {
 	}
 	a, b := socketpair(t, unix.SOCK_DGRAM)
 	must(t)(r.PrepRecvMultishot(b, 6, 0)).SetUserData(2)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	used := map[uint16]bool{}
 	for i := 0; i < n; i++ {
 		msg := []byte(fmt.Sprintf("datagram %d", i))
 		writeAll(t, a, msg)
-		c := waitCQE(t, r)
-		bid, ok := c.BufferID()
-		if c.UserData != 2 || !c.More() || !ok || bid < 10 || bid >= 10+n || used[bid] {
-			t.Fatalf("completion %+v (%v)", c, c.Err())
+		c, bid := nextShot(t, r, 2)
+		if bid < 10 || bid >= 10+n || used[bid] {
+			t.Fatalf("buffer id %d: not one of those provided, or used twice", bid)
 		}
 		used[bid] = true
 		at := int(bid-10) * size
@@ -128,25 +125,16 @@ func TestRemoveBuffers(t *testing.T) {
 // TestReadMultishot reads a pipe with one multishot read until the writer closes it.
 func TestReadMultishot(t *testing.T) {
 	r := newRing(t, 8)
-	br, err := r.SetupBufRing(1, 4, 16, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRing(1, 4, 16, 0))
 	pr, pw := pipe(t)
 	must(t)(r.PrepReadMultishot(int(pr.Fd()), CurrentPos, 1)).SetUserData(1)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	for i := 0; i < 6; i++ {
 		msg := []byte(fmt.Sprintf("read %d", i))
 		if _, err := pw.Write(msg); err != nil {
 			t.Fatal(err)
 		}
-		c := waitCQE(t, r)
-		bid, ok := c.BufferID()
-		if c.UserData != 1 || !c.More() || !ok {
-			t.Fatalf("completion %+v (%v)", c, c.Err())
-		}
+		c, bid := nextShot(t, r, 1)
 		wantBytes(t, br.Bytes(c), msg)
 		if err := br.Recycle(bid); err != nil {
 			t.Fatal(err)

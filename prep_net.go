@@ -120,24 +120,15 @@ func (b *SockaddrBuf) set(method string, sa unix.Sockaddr) error {
 	p := unsafe.Pointer(&b.raw)
 	switch sa := sa.(type) {
 	case *unix.SockaddrInet4:
-		if sa.Port < 0 || sa.Port > math.MaxUint16 {
-			return invalid(method, "port %d out of range", sa.Port)
-		}
 		raw := (*unix.RawSockaddrInet4)(p)
-		raw.Family = unix.AF_INET
-		putPort(&raw.Port, sa.Port)
-		raw.Addr = sa.Addr
+		raw.Family, raw.Addr = unix.AF_INET, sa.Addr
 		b.len = unix.SizeofSockaddrInet4
+		return putPort(method, &raw.Port, sa.Port)
 	case *unix.SockaddrInet6:
-		if sa.Port < 0 || sa.Port > math.MaxUint16 {
-			return invalid(method, "port %d out of range", sa.Port)
-		}
 		raw := (*unix.RawSockaddrInet6)(p)
-		raw.Family = unix.AF_INET6
-		putPort(&raw.Port, sa.Port)
-		raw.Addr = sa.Addr
-		raw.Scope_id = sa.ZoneId
+		raw.Family, raw.Addr, raw.Scope_id = unix.AF_INET6, sa.Addr, sa.ZoneId
 		b.len = unix.SizeofSockaddrInet6
+		return putPort(method, &raw.Port, sa.Port)
 	case *unix.SockaddrUnix:
 		raw := (*unix.RawSockaddrUnix)(p)
 		name := sa.Name
@@ -167,8 +158,13 @@ func (b *SockaddrBuf) set(method string, sa unix.Sockaddr) error {
 	return nil
 }
 
-func putPort(p *uint16, port int) {
+// putPort stores port in network byte order, as sin_port and sin6_port hold it.
+func putPort(method string, p *uint16, port int) error {
+	if port < 0 || port > math.MaxUint16 {
+		return invalid(method, "port %d out of range", port)
+	}
 	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(p))[:], uint16(port))
+	return nil
 }
 
 // decodeSockaddr turns the bytes of a struct sockaddr into a unix.Sockaddr.

@@ -71,14 +71,30 @@ func tcpListener(t testing.TB, family int) (int, unix.Sockaddr) {
 	return fd, sa
 }
 
+// dial returns a TCP socket connected to sa, a listener on loopback.
+func dial(t testing.TB, family int, sa unix.Sockaddr) int {
+	t.Helper()
+	fd := sock(t, family, unix.SOCK_STREAM)
+	if err := unix.Connect(fd, sa); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// dialAndWait submits what is prepared (an accept), connects a client to sa and returns the
+// next completion.
+func dialAndWait(t testing.TB, r *Ring, family int, sa unix.Sockaddr) CQE {
+	t.Helper()
+	submit(t, r)
+	dial(t, family, sa)
+	return waitCQE(t, r)
+}
+
 // tcpPair returns a connected pair of TCP sockets on loopback.
 func tcpPair(t testing.TB, family int) (client, server int) {
 	t.Helper()
 	l, sa := tcpListener(t, family)
-	client = sock(t, family, unix.SOCK_STREAM)
-	if err := unix.Connect(client, sa); err != nil {
-		t.Fatal(err)
-	}
+	client = dial(t, family, sa)
 	server, _, err := unix.Accept4(l, unix.SOCK_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +152,38 @@ func waitInq(t testing.TB, fd, n int) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// submit submits what is prepared.
+func submit(t testing.TB, r *Ring) {
+	t.Helper()
+	if _, err := r.Submit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustBufRing fails the test on a SetupBufRing error and returns the ring.
+func mustBufRing(t testing.TB) func(*BufRing, error) *BufRing {
+	return func(br *BufRing, err error) *BufRing {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("buffer ring: %v", err)
+		}
+		return br
+	}
+}
+
+// nextShot waits for the next completion of a multishot operation that takes provided
+// buffers, checks that it is userData's, still armed and with a buffer, and returns it with
+// the buffer's id.
+func nextShot(t testing.TB, r *Ring, userData uint64) (CQE, uint16) {
+	t.Helper()
+	c := waitCQE(t, r)
+	bid, ok := c.BufferID()
+	if c.UserData != userData || !c.More() || !ok {
+		t.Fatalf("completion %+v (%v), want user data %d with CQEFMore and a buffer", c, c.Err(), userData)
+	}
+	return c, bid
 }
 
 // wantNoLive checks that no operation holds memory any more.
@@ -476,10 +524,7 @@ func TestAcceptFlags(t *testing.T) {
 	must(t)(r.PrepAccept(l, nil, AcceptDontWait)).SetUserData(1)
 	wantErrno(t, waitOne(t, r), syscall.EAGAIN)
 
-	c := sock(t, unix.AF_INET, unix.SOCK_STREAM)
-	if err := unix.Connect(c, sa); err != nil {
-		t.Fatal(err)
-	}
+	dial(t, unix.AF_INET, sa)
 	must(t)(r.PrepAccept(l, nil, AcceptNonblock|AcceptCloexec)).SetUserData(2)
 	fd := newFd(t, waitOne(t, r))
 	if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
@@ -488,10 +533,7 @@ func TestAcceptFlags(t *testing.T) {
 	if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); fl&unix.FD_CLOEXEC == 0 {
 		t.Error("AcceptCloexec: fd lacks FD_CLOEXEC")
 	}
-	c1 := sock(t, unix.AF_INET, unix.SOCK_STREAM)
-	if err := unix.Connect(c1, sa); err != nil {
-		t.Fatal(err)
-	}
+	dial(t, unix.AF_INET, sa)
 	must(t)(r.PrepAccept(l, nil, 0)).SetUserData(3)
 	fd = newFd(t, waitOne(t, r))
 	if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); fl&unix.O_NONBLOCK != 0 {
@@ -504,18 +546,7 @@ func TestAcceptFlags(t *testing.T) {
 	if ioprio(s) != abi.IORING_ACCEPT_POLL_FIRST || s.e.OpFlags != 0 {
 		t.Fatalf("ioprio %#x, accept_flags %#x", ioprio(s), s.e.OpFlags)
 	}
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
-	c2 := sock(t, unix.AF_INET, unix.SOCK_STREAM)
-	if err := unix.Connect(c2, sa); err != nil {
-		t.Fatal(err)
-	}
-	cq, err := r.WaitCQETimeout(5 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newFd(t, cq)
+	newFd(t, dialAndWait(t, r, unix.AF_INET, sa))
 	// SetPollFirst sets the same flag; with no connection pending, the accept waits.
 	if s := must(t)(r.PrepAccept(l, nil, 0)).SetPollFirst().SetUserData(9); ioprio(s) != abi.IORING_ACCEPT_POLL_FIRST {
 		t.Errorf("SetPollFirst on accept: ioprio %#x", ioprio(s))
@@ -539,25 +570,17 @@ func TestMultishotAccept(t *testing.T) {
 	r := newRing(t, 8)
 	l, sa := tcpListener(t, unix.AF_INET6)
 	must(t)(r.PrepMultishotAccept(l, AcceptCloexec)).SetUserData(7)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	const n = 4
 	clients := map[netip.AddrPort]bool{}
 	for i := 0; i < n; i++ {
-		c := sock(t, unix.AF_INET6, unix.SOCK_STREAM)
-		if err := unix.Connect(c, sa); err != nil {
-			t.Fatal(err)
-		}
+		c := dial(t, unix.AF_INET6, sa)
 		ca, _ := unix.Getsockname(c)
 		clients[addrPort(t, ca)] = true
 	}
 	fds := map[int]bool{}
 	for len(fds) < n {
-		c, err := r.WaitCQETimeout(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := waitCQE(t, r)
 		if c.UserData != 7 || !c.More() {
 			t.Fatalf("completion %+v, want user data 7 with CQEFMore", c)
 		}
@@ -619,33 +642,12 @@ func TestDirectDescriptors(t *testing.T) {
 	wantBytes(t, buf, []byte("direct"))
 
 	must(t)(r.PrepAcceptDirect(l, nil, 0, 7)).SetUserData(8)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
-	c := sock(t, unix.AF_INET, unix.SOCK_STREAM)
-	if err := unix.Connect(c, sa); err != nil {
-		t.Fatal(err)
-	}
-	cq, err := r.WaitCQETimeout(5 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantRes(t, cq, 0) // into slot 7 as asked
+	wantRes(t, dialAndWait(t, r, unix.AF_INET, sa), 0) // into slot 7 as asked
 	slots[7] = true
 
 	must(t)(r.PrepMultishotAcceptDirect(l, 0)).SetUserData(9)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < 2; i++ {
-		c := sock(t, unix.AF_INET, unix.SOCK_STREAM)
-		if err := unix.Connect(c, sa); err != nil {
-			t.Fatal(err)
-		}
-		cq, err := r.WaitCQETimeout(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cq := dialAndWait(t, r, unix.AF_INET, sa)
 		if cq.UserData != 9 || !cq.More() {
 			t.Fatalf("multishot direct accept: %+v", cq)
 		}
@@ -674,9 +676,7 @@ func TestRecvPollFirst(t *testing.T) {
 	if ioprio(s) != abi.IORING_RECVSEND_POLL_FIRST {
 		t.Fatalf("ioprio %#x", ioprio(s))
 	}
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	writeAll(t, a, []byte("later"))
 	wantRes(t, waitOne(t, r), 5)
 	wantBytes(t, buf[:5], []byte("later"))
@@ -716,9 +716,7 @@ func TestSendZC(t *testing.T) {
 		copy(buf, want)
 		must(t)(r.PrepSendZC(c, buf, MsgWaitAll, SendZCReportUsage)).SetPollFirst().SetUserData(1)
 	}()
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	var garbage [][]byte
 	for i := 0; i < 4; i++ {
 		runtime.GC()
@@ -848,35 +846,23 @@ func TestSendZCFixed(t *testing.T) {
 // was left.
 func TestRecvMultishot(t *testing.T) {
 	r := newRing(t, 16)
-	br, err := r.SetupBufRing(1, 4, 64, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRing(1, 4, 64, 0))
 	a, b := tcpPair(t, unix.AF_INET6)
 	must(t)(r.PrepRecvMultishot(b, 1, 0)).SetUserData(5)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	seen := map[uint16]bool{}
 	for i := 0; i < 4; i++ {
 		msg := []byte(fmt.Sprintf("chunk %d", i))
 		writeAll(t, a, msg)
-		c, err := r.WaitCQETimeout(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bid, ok := c.BufferID()
-		if c.UserData != 5 || !c.More() || !ok || seen[bid] {
-			t.Fatalf("completion %+v (%v)", c, c.Err())
+		c, bid := nextShot(t, r, 5)
+		if seen[bid] {
+			t.Fatalf("buffer %d used twice", bid)
 		}
 		seen[bid] = true
 		wantBytes(t, br.Bytes(c), msg)
 	}
 	writeAll(t, a, []byte("left over"))
-	c, err := r.WaitCQETimeout(5 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := waitCQE(t, r)
 	wantErrno(t, c, syscall.ENOBUFS)
 	if c.More() {
 		t.Fatal("ENOBUFS completion has CQEFMore: the receive should have ended")
@@ -898,11 +884,7 @@ func TestRecvMultishot(t *testing.T) {
 	if err := unix.Shutdown(a, unix.SHUT_WR); err != nil {
 		t.Fatal(err)
 	}
-	c, err = r.WaitCQETimeout(5 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.UserData != 6 || c.Res != 0 || c.More() {
+	if c = waitCQE(t, r); c.UserData != 6 || c.Res != 0 || c.More() {
 		t.Fatalf("end of stream: %+v", c)
 	}
 	wantNoLive(t, r)
@@ -917,10 +899,7 @@ func TestRecvMultishot(t *testing.T) {
 func TestRecvmsgMultishot(t *testing.T) {
 	r := newRing(t, 16)
 	const size = 256
-	br, err := r.SetupBufRing(2, 8, size, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRing(2, 8, size, 0))
 	a, _ := boundSock(t, unix.AF_INET, unix.SOCK_DGRAM)
 	if err := unix.SetsockoptInt(a, unix.IPPROTO_IP, unix.IP_PKTINFO, 1); err != nil {
 		t.Fatal(err)
@@ -929,23 +908,14 @@ func TestRecvmsgMultishot(t *testing.T) {
 	b, baddr := boundSock(t, unix.AF_INET, unix.SOCK_DGRAM)
 	layout := RecvmsgLayout{NameLen: unix.SizeofSockaddrInet4, ControlLen: unix.CmsgSpace(unix.SizeofInet4Pktinfo)}
 	must(t)(r.PrepRecvmsgMultishot(a, layout, 2, MsgTrunc)).SetUserData(3)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	room := size - recvmsgOutSize - layout.NameLen - layout.ControlLen
 	for i, n := range []int{5, room, 300} {
 		msg := pattern(n, byte(i))
 		if err := unix.Sendto(b, msg, 0, aaddr); err != nil {
 			t.Fatal(err)
 		}
-		c, err := r.WaitCQETimeout(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bid, ok := c.BufferID()
-		if c.UserData != 3 || !c.More() || !ok {
-			t.Fatalf("completion %+v (%v)", c, c.Err())
-		}
+		c, bid := nextShot(t, r, 3)
 		o, err := layout.Parse(br.Bytes(c))
 		if err != nil {
 			t.Fatal(err)
@@ -1017,10 +987,7 @@ func TestBundles(t *testing.T) {
 		t.Skip("bundles need Linux 6.10 (IORING_FEAT_RECVSEND_BUNDLE)")
 	}
 	c, s := tcpPair(t, unix.AF_INET)
-	br, err := r.SetupBufRing(3, 8, 16, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := mustBufRing(t)(r.SetupBufRing(3, 8, 16, 0))
 	// Receive: a bundle takes as many buffers as the data waiting fills (the kernel may take
 	// fewer at first); every buffer but the last of a bundle is full.
 	data := pattern(40, 9)
@@ -1054,18 +1021,13 @@ func TestBundles(t *testing.T) {
 
 	// Multishot: each completion is a bundle, starting after the last buffer taken.
 	must(t)(r.PrepRecvMultishotBundle(s, 3, 0)).SetUserData(2)
-	if _, err := r.Submit(); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, r)
 	data = pattern(20, 4)
 	writeAll(t, c, data)
 	got = got[:0]
 	for len(got) < len(data) {
-		c2, err := r.WaitCQETimeout(5 * time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bid, _ := c2.BufferID(); c2.Res <= 0 || !c2.More() || (len(got) == 0 && bid != 3) {
+		c2, bid := nextShot(t, r, 2)
+		if c2.Res <= 0 || (len(got) == 0 && bid != 3) {
 			t.Fatalf("multishot bundle %+v", c2)
 		}
 		got = append(got, bytes.Join(br.Bundle(c2), nil)...)
@@ -1076,10 +1038,7 @@ func TestBundles(t *testing.T) {
 	wantNoLive(t, r)
 
 	// Send: buffers added with the length of their data go out in the ring's order.
-	sr, err := r.SetupBufRingEmpty(4, 4, 32, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sr := mustBufRing(t)(r.SetupBufRingEmpty(4, 4, 32, 0))
 	want := pattern(32+32+10, 5)
 	for i, n := range []int{32, 32, 10} {
 		copy(sr.Buf(uint16(i)), want[i*32:i*32+n])
