@@ -43,8 +43,8 @@ const maxBufferIDs = 1 << 16
 // PrepProvideBuffers prepares handing the kernel len(mem)/size buffers of size bytes each, cut
 // from mem in order, as buffers id, id+1, ... of group (IORING_OP_PROVIDE_BUFFERS, 5.7;
 // io_uring_prep_provide_buffers). The result is 0, or an errno. An operation that selects a
-// buffer from group reports its id in CQE.BufferID; the data lies at mem[id*size:] (counting
-// ids from the first one given). mem is held by the Ring until Close, as the rule above says.
+// buffer from group reports its id, bid, in CQE.BufferID; the data lies at mem[(bid-id)*size:].
+// mem is held by the Ring until Close, as the rule above says.
 func (r *Ring) PrepProvideBuffers(mem []byte, size int, group, id uint16) (SQE, error) {
 	const method = "PrepProvideBuffers"
 	if size <= 0 || size > maxRW {

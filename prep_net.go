@@ -19,13 +19,13 @@ var (
 	_ = prepHelpers(OpBind, "PrepBind")
 	_ = prepHelpers(OpListen, "PrepListen")
 	_ = prepHelpers(OpAccept, "PrepAccept", "PrepAcceptDirect", "PrepMultishotAccept", "PrepMultishotAcceptDirect")
-	_ = prepHelpers(OpSend, "PrepSend", "PrepSendto", "PrepSendBundle")
+	_ = prepHelpers(OpSend, "PrepSend", "PrepSendto", "PrepSendBundle", "PrepSendv")
 	_ = prepHelpers(OpRecv, "PrepRecv", "PrepRecvMultishot", "PrepRecvBundle", "PrepRecvMultishotBundle")
 	_ = prepHelpers(OpSendmsg, "PrepSendmsg")
 	_ = prepHelpers(OpRecvmsg, "PrepRecvmsg", "PrepRecvmsgMultishot")
 	_ = prepHelpers(OpShutdown, "PrepShutdown")
-	_ = prepHelpers(OpSendZC, "PrepSendZC", "PrepSendZCFixed")
-	_ = prepHelpers(OpSendmsgZC, "PrepSendmsgZC")
+	_ = prepHelpers(OpSendZC, "PrepSendZC", "PrepSendZCFixed", "PrepSendvZC")
+	_ = prepHelpers(OpSendmsgZC, "PrepSendmsgZC", "PrepSendmsgZCFixed")
 )
 
 // Sockets: creating, connecting, accepting, sending and receiving.
@@ -328,7 +328,8 @@ func (r *Ring) prepSockaddrOp(method string, op uint8, fd int, sa unix.Sockaddr)
 // io_uring_prep_listen). As with listen(2), a backlog beyond net.core.somaxconn, or negative,
 // means somaxconn.
 func (r *Ring) PrepListen(fd int, backlog int) (SQE, error) {
-	_, s, err := r.prep("PrepListen", abi.IORING_OP_LISTEN, fd, 0, uint32(min(backlog, math.MaxInt32)), 0)
+	backlog = max(min(backlog, math.MaxInt32), -1) // the kernel reads an int
+	_, s, err := r.prep("PrepListen", abi.IORING_OP_LISTEN, fd, 0, uint32(backlog), 0)
 	return s, err
 }
 
@@ -447,6 +448,29 @@ func (r *Ring) prepSend(method string, op uint8, fd int, buf []byte, flags MsgFl
 	}
 	r.hold(e, p, unsafe.Pointer(to))
 	return s, nil
+}
+
+// PrepSendv prepares a send gathered from bufs on socket fd, like writev(2) on a socket but
+// with send's flags: lighter than PrepSendmsg when no address or control data is needed
+// (IORING_OP_SEND with IORING_SEND_VECTORIZED, 6.17; liburing has no helper). The Ring builds
+// the iovec array and holds it and the buffers until the completion.
+func (r *Ring) PrepSendv(fd int, bufs [][]byte, flags MsgFlags) (SQE, error) {
+	return r.prepSendv("PrepSendv", abi.IORING_OP_SEND, fd, bufs, flags, 0)
+}
+
+// PrepSendvZC is PrepSendv without copying, with PrepSendZC's two completions
+// (IORING_OP_SEND_ZC with IORING_SEND_VECTORIZED, 6.17).
+func (r *Ring) PrepSendvZC(fd int, bufs [][]byte, flags MsgFlags, zcFlags SendZCFlags) (SQE, error) {
+	return r.prepSendv("PrepSendvZC", abi.IORING_OP_SEND_ZC, fd, bufs, flags, uint16(zcFlags))
+}
+
+func (r *Ring) prepSendv(method string, op uint8, fd int, bufs [][]byte, flags MsgFlags, ioprio uint16) (SQE, error) {
+	// The iovec array goes where PrepWritev puts it; the op's flag word is msg_flags here.
+	s, err := r.prepVec(method, op, fd, bufs, 0, RWFlags(flags))
+	if err == nil {
+		s.e.Ioprio = ioprio | abi.IORING_SEND_VECTORIZED
+	}
+	return s, err
 }
 
 // PrepRecv prepares recv(2) into buf from socket fd; the result is the number of bytes
@@ -579,6 +603,17 @@ func (r *Ring) PrepRecvmsg(fd int, m *Msg, flags MsgFlags) (SQE, error) {
 // until the notification (IORING_OP_SENDMSG_ZC, 6.1; io_uring_prep_sendmsg_zc).
 func (r *Ring) PrepSendmsgZC(fd int, m *Msg, flags MsgFlags) (SQE, error) {
 	return r.prepMsg("PrepSendmsgZC", abi.IORING_OP_SENDMSG_ZC, fd, m, flags)
+}
+
+// PrepSendmsgZCFixed is PrepSendmsgZC whose buffers all lie inside registered buffer index
+// (IORING_RECVSEND_FIXED_BUF with SENDMSG_ZC, 6.15; io_uring_prep_sendmsg_zc_fixed).
+func (r *Ring) PrepSendmsgZCFixed(fd int, m *Msg, flags MsgFlags, index uint16) (SQE, error) {
+	s, err := r.prepMsg("PrepSendmsgZCFixed", abi.IORING_OP_SENDMSG_ZC, fd, m, flags)
+	if err == nil {
+		s.e.Ioprio = abi.IORING_RECVSEND_FIXED_BUF
+		s.e.BufIndex = index
+	}
+	return s, err
 }
 
 func (r *Ring) prepMsg(method string, op uint8, fd int, m *Msg, flags MsgFlags) (SQE, error) {

@@ -787,6 +787,28 @@ func TestSendZC(t *testing.T) {
 	wantNoLive(t, r)
 }
 
+// TestSendv sends gathered buffers with IORING_SEND_VECTORIZED, copying and zero-copy.
+func TestSendv(t *testing.T) {
+	r := newRing(t, 8)
+	c, s := tcpPair(t, unix.AF_INET6)
+	must(t)(r.PrepSendv(c, [][]byte{[]byte("gath"), nil, []byte("ered")}, MsgNoSignal)).SetUserData(1)
+	wantRes(t, waitOne(t, r), 8)
+	wantBytes(t, readFull(t, s, 8), []byte("gathered"))
+	must(t)(r.PrepSendvZC(c, [][]byte{[]byte("zero"), []byte("copy")}, 0, 0)).SetUserData(2)
+	cqes := submitWait(t, r, 2)
+	if cqes[0].Res != 8 || !cqes[0].More() || !cqes[1].Notif() || cqes[1].UserData != 2 {
+		t.Fatalf("completions %+v", cqes)
+	}
+	wantBytes(t, readFull(t, s, 8), []byte("zerocopy"))
+	wantNoLive(t, r)
+	if _, err := r.PrepSendv(c, nil, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no buffers: %v", err)
+	}
+	if _, err := r.PrepSendvZC(c, [][]byte{}, 0, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no buffers: %v", err)
+	}
+}
+
 // TestSendmsgZC sends a message of two buffers without copying: the Ring holds the Msg until
 // the notification.
 func TestSendmsgZC(t *testing.T) {
@@ -837,6 +859,13 @@ func TestSendZCFixed(t *testing.T) {
 	res, _ = sendZC(must(t)(r.PrepSendZCFixed(c, make([]byte, 10), 0, 0, 0)).SetUserData(2))
 	wantErrno(t, res, syscall.EFAULT)
 	res, _ = sendZC(must(t)(r.PrepSendZCFixed(c, reg[:10], 1, 0, 0)).SetUserData(3))
+	wantErrno(t, res, syscall.EFAULT)
+	// sendmsg from two pieces of the registered buffer.
+	m := &Msg{Buffers: [][]byte{reg[10:20], reg[4000:4005]}}
+	res, _ = sendZC(must(t)(r.PrepSendmsgZCFixed(c, m, 0, 0)).SetUserData(4))
+	wantRes(t, res, 15)
+	wantBytes(t, readFull(t, s, 15), append(append([]byte{}, reg[10:20]...), reg[4000:4005]...))
+	res, _ = sendZC(must(t)(r.PrepSendmsgZCFixed(c, &Msg{Buffers: [][]byte{make([]byte, 3)}}, 0, 0)).SetUserData(5))
 	wantErrno(t, res, syscall.EFAULT)
 	wantNoLive(t, r)
 }
