@@ -255,7 +255,8 @@ func (br *BufRing) Recycle(bid uint16) error {
 // with an error. Call it once per completion, in the order they arrive: with BufRingInc it
 // keeps track of how much of each buffer is used.
 func (br *BufRing) Bytes(c CQE) []byte {
-	segs := br.consume(c, false)
+	var one [1][]byte // stays on the stack: no allocation per completion
+	segs := br.consume(c, false, one[:0])
 	if len(segs) == 0 {
 		return nil
 	}
@@ -267,18 +268,17 @@ func (br *BufRing) Bytes(c CQE) []byte {
 // them, that its Res bytes filled (or were sent from). Buffers other than the last are used
 // whole; Bundle's pieces name them through the ring's order, so call it as each completion
 // arrives, before the buffers that followed are added again.
-func (br *BufRing) Bundle(c CQE) [][]byte { return br.consume(c, true) }
+func (br *BufRing) Bundle(c CQE) [][]byte { return br.consume(c, true, nil) }
 
-// consume walks the buffers a completion used and returns their data, keeping track of partly
-// used buffers for BufRingInc.
-func (br *BufRing) consume(c CQE, bundle bool) [][]byte {
+// consume walks the buffers a completion used and appends their data to segs, keeping track
+// of partly used buffers for BufRingInc.
+func (br *BufRing) consume(c CQE, bundle bool, segs [][]byte) [][]byte {
 	bid, ok := c.BufferID()
 	if !ok || c.Res < 0 || br.unmapped || int(bid) >= br.count {
 		return nil
 	}
 	rem := uint32(c.Res)
 	pos := br.pos[bid]
-	var segs [][]byte
 	for i := 0; i <= int(br.mask); i++ {
 		b := bid
 		if i > 0 {

@@ -253,6 +253,13 @@ func TestBufRingLifetime(t *testing.T) {
 	writeAll(t, a, []byte("x"))
 	c := waitCQE(t, r)
 	wantErrno(t, c, syscall.ENOBUFS) // the group is gone
+	// An armed receive on the other ring: Close cancels it and waits for it before it
+	// unmaps the buffers.
+	must(t)(r.PrepRecvMultishot(b, 5, 0)).SetUserData(2)
+	submit(t, r)
+	if r.ops.live != 1 {
+		t.Fatalf("%d slots live", r.ops.live)
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -1171,3 +1171,49 @@ func TestNetSQFull(t *testing.T) {
 	waitOne(t, r)
 	wantNoLive(t, r)
 }
+
+// BenchmarkRecv compares receiving 64-byte messages on a Unix stream socket with one RECV per
+// message into the caller's buffer against one multishot RECV into a buffer ring, recycling
+// each buffer. Every iteration is one message: written with write(2), then reaped.
+func BenchmarkRecv(b *testing.B) {
+	msg := pattern(64, 1)
+	for _, multishot := range []bool{false, true} {
+		b.Run(fmt.Sprintf("multishot=%v", multishot), func(b *testing.B) {
+			r, err := New(16, benchOpts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			w, s := socketpair(b, unix.SOCK_STREAM)
+			br := mustBufRing(b)(r.SetupBufRing(1, 16, 64, 0))
+			buf := make([]byte, 64)
+			if multishot {
+				must(b)(r.PrepRecvMultishot(s, 1, 0))
+				submit(b, r)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := unix.Write(w, msg); err != nil {
+					b.Fatal(err)
+				}
+				if !multishot {
+					must(b)(r.PrepRecv(s, buf, 0))
+				}
+				if _, err := r.SubmitAndWait(1); err != nil {
+					b.Fatal(err)
+				}
+				c, ok := r.PeekCQE()
+				if !ok || c.Res != 64 {
+					b.Fatalf("%+v", c)
+				}
+				if multishot {
+					bid, _ := c.BufferID()
+					br.Bytes(c)
+					br.Recycle(bid)
+				}
+			}
+		})
+	}
+}
