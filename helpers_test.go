@@ -151,3 +151,27 @@ func tempPath(t testing.TB, name string) string { return filepath.Join(t.TempDir
 
 func runtimeLock()   { runtime.LockOSThread() }
 func runtimeUnlock() { runtime.UnlockOSThread() }
+
+// wantNoLiveSlots fails if an operation still holds memory after every completion was reaped.
+func wantNoLiveSlots(t testing.TB, r *Ring) {
+	t.Helper()
+	if r.ops.live != 0 {
+		t.Fatalf("%d slots still live after every completion", r.ops.live)
+	}
+}
+
+// registerSparseFiles registers an empty file table of n slots for the direct-descriptor tests.
+func registerSparseFiles(t testing.TB, r *Ring, n int) {
+	t.Helper()
+	if err := r.RegisterFilesSparse(n); err != nil {
+		t.Fatalf("registering a sparse file table: %v", err)
+	}
+}
+
+// registerBuffers registers buf as fixed buffer 0.
+func registerBuffers(t testing.TB, r *Ring, buf []byte) {
+	t.Helper()
+	if err := r.RegisterBuffers([][]byte{buf}); err != nil {
+		t.Fatalf("registering a buffer: %v", err)
+	}
+}

@@ -12,27 +12,8 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/uringo/uring/internal/abi"
 	"golang.org/x/sys/unix"
 )
-
-// registerSparseFiles registers an empty file table of n slots for the direct-descriptor tests.
-// TODO(merge): use Ring.RegisterFilesSparse
-func registerSparseFiles(t testing.TB, r *Ring, n uint32) {
-	t.Helper()
-	reg := abi.RsrcRegister{Nr: n, Flags: abi.IORING_RSRC_REGISTER_SPARSE}
-	if _, err := r.register("IORING_REGISTER_FILES2", abi.IORING_REGISTER_FILES2, unsafe.Pointer(&reg), uint32(unsafe.Sizeof(reg))); err != nil {
-		t.Fatalf("registering a sparse file table: %v", err)
-	}
-}
-
-// wantNoLiveSlots fails if an operation still holds memory after every completion was reaped.
-func wantNoLiveSlots(t testing.TB, r *Ring) {
-	t.Helper()
-	if r.ops.live != 0 {
-		t.Fatalf("%d slots still live after every completion", r.ops.live)
-	}
-}
 
 // wantInvalid fails unless err is an ArgError, and checks that nothing was left queued.
 func wantInvalid(t testing.TB, r *Ring, what string, err error) {

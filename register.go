@@ -27,10 +27,12 @@ type resources struct {
 	mappings []*bufMapping
 	// wait is the ring's wait region (RegisterWaitRegion), unmapped at Close.
 	wait *WaitRegion
+
+	closers  []func()                    // run by release: unmapping buffer rings (bufring.go)
+	provided map[unsafe.Pointer]struct{} // Go memory handed to PROVIDE_BUFFERS (prep_buffers.go)
 }
 
 // keepAlive holds v until the ring is closed.
-
 func (rs *resources) keepAlive(v any) { rs.keep = append(rs.keep, v) }
 
 // retire drops the ring's references to buffers the kernel no longer has registered. An
@@ -54,9 +56,15 @@ func (rs *resources) sweep(live int) {
 	}
 }
 
+// onRelease has release call f, for memory outside the Go heap.
+func (rs *resources) onRelease(f func()) { rs.closers = append(rs.closers, f) }
+
 // release drops what the ring held; called by Close once nothing is in flight.
 func (rs *resources) release() {
-	rs.keep = nil
+	for _, f := range rs.closers {
+		f()
+	}
+	rs.keep, rs.closers, rs.provided = nil, nil, nil
 	rs.bufs, rs.retired = nil, nil
 	for _, m := range rs.mappings {
 		m.put()

@@ -195,10 +195,10 @@ func (s SQE) SetPersonality(id uint16) SQE {
 
 // SetBufferGroup makes the operation take its buffer from provided-buffer group g
 // (IOSQE_BUFFER_SELECT with sqe->buf_group, 5.7). The completion's CQE.BufferID says which.
+// The operation then takes a slot, so that Close waits for it before releasing buffer memory.
 func (s SQE) SetBufferGroup(g uint16) SQE {
 	if s.usable() {
-		s.e.Flags |= abi.IOSQE_BUFFER_SELECT
-		s.e.BufIndex = g
+		s.r.selectBuffer(s.e, g)
 	}
 	return s
 }
