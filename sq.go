@@ -149,6 +149,11 @@ func (s SQE) SetFlags(f SQEFlags) SQE {
 	if !s.usable() {
 		return s
 	}
+	if f&SQEBufferSelect != 0 {
+		// The kernel will write into provided-buffer memory the Ring owns: Close must wait
+		// for this operation, so it takes a slot like any that holds memory.
+		s.r.hold(s.e, nil, nil)
+	}
 	if isToken(s.e.UserData) {
 		if _, slot := s.r.ops.lookup(s.e.UserData); slot != nil {
 			// The Ring must see this operation's completion to know when its memory is
