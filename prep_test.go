@@ -483,3 +483,31 @@ func TestCancelAllByUserData(t *testing.T) {
 		t.Fatalf("%d slots live", r.ops.live)
 	}
 }
+
+// TestPollRingFd polls one ring's fd from another, and a ring's own fd from itself, as
+// liburing's poll-ring test does: readable once completions wait in the CQ.
+func TestPollRingFd(t *testing.T) {
+	a, b := newRing(t, 4), newRing(t, 4)
+	must(t)(a.PrepPollAdd(b.Fd(), unix.POLLIN)).SetUserData(1)
+	if _, err := a.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.PeekCQE(); ok {
+		t.Fatal("poll on an idle ring's fd fired")
+	}
+	must(t)(b.PrepNop()).SetUserData(2)
+	if _, err := b.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.WaitCQETimeout(5 * time.Second)
+	if err != nil || c.UserData != 1 || c.Res&unix.POLLIN == 0 {
+		t.Fatalf("poll on the ring fd: %+v %v", c, err)
+	}
+	// Its own fd: the NOP's completion makes the ring readable, and the poll sees it.
+	must(t)(a.PrepPollAdd(a.Fd(), unix.POLLIN)).SetUserData(3)
+	must(t)(a.PrepNop()).SetUserData(4)
+	m := byUserData(t, submitWait(t, a, 2))
+	if m[3].Res&unix.POLLIN == 0 {
+		t.Fatalf("self poll %+v", m[3])
+	}
+}
