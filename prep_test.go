@@ -511,3 +511,62 @@ func TestPollRingFd(t *testing.T) {
 		t.Fatalf("self poll %+v", m[3])
 	}
 }
+
+// TestShortRead: a read past the end of a file completes short, and at the end with 0.
+func TestShortRead(t *testing.T) {
+	r := newRing(t, 4)
+	f := tempFile(t, pattern(100, 4))
+	buf := make([]byte, 4096)
+	must(t)(r.PrepRead(int(f.Fd()), buf, 0)).SetUserData(1)
+	wantRes(t, waitOne(t, r), 100)
+	wantBytes(t, buf[:100], pattern(100, 4))
+	must(t)(r.PrepRead(int(f.Fd()), buf, 100)).SetUserData(2)
+	wantRes(t, waitOne(t, r), 0)
+	must(t)(r.PrepReadv(int(f.Fd()), [][]byte{buf[:60], buf[60:120]}, 50)).SetUserData(3)
+	wantRes(t, waitOne(t, r), 50)
+}
+
+// TestSubmitLinkFail: an entry the kernel refuses at submission (an unknown opcode) fails with
+// EINVAL, and the rest of its chain is cancelled, as liburing's submit-link-fail checks.
+func TestSubmitLinkFail(t *testing.T) {
+	r := newRing(t, 8)
+	must(t)(r.PrepNop()).SetUserData(1).SetFlags(SQELink)
+	s, e, err := r.PrepUnsafe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Opcode = 250
+	s.SetUserData(2).SetFlags(SQELink)
+	must(t)(r.PrepNop()).SetUserData(3)
+	if _, err := r.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[uint64]CQE{}
+	for len(got) < 3 {
+		c, err := r.WaitCQETimeout(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d completions: %v", len(got), err)
+		}
+		got[c.UserData] = c
+	}
+	wantErrno(t, got[2], syscall.EINVAL)
+	wantErrno(t, got[3], syscall.ECANCELED)
+	if got[1].Res != 0 && !errors.Is(got[1].Err(), syscall.ECANCELED) {
+		t.Fatalf("head of the chain: %+v", got[1])
+	}
+}
+
+// TestSQPollShared attaches a second SQPOLL ring to the first's kernel thread, as liburing's
+// sq-poll-share does: both rings' submissions complete.
+func TestSQPollShared(t *testing.T) {
+	a := newRing(t, 8, WithSQPoll(100*time.Millisecond))
+	b := newRing(t, 8, WithSQPoll(100*time.Millisecond), WithAttachWQ(a))
+	for i := 0; i < 20; i++ {
+		for _, r := range []*Ring{a, b} {
+			must(t)(r.PrepNop()).SetUserData(uint64(i))
+			if c := waitOne(t, r); c.UserData != uint64(i) || c.Res != 0 {
+				t.Fatalf("%+v", c)
+			}
+		}
+	}
+}
