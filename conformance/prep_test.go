@@ -1061,12 +1061,14 @@ func compareMsghdr(t *testing.T, field string, po, pt uint64) {
 	t.Helper()
 	o, th := readMsghdr(t, po), readMsghdr(t, pt)
 	if o.NameLen != th.NameLen || o.IovLen != th.IovLen || o.ControlLen != th.ControlLen || o.Flags != th.Flags {
-		t.Errorf("%s: msghdr lengths and flags: ours %+v, liburing's %+v", field, o, th)
+		t.Errorf("%s: msg_namelen, msg_iovlen, msg_controllen, msg_flags: ours %d, %d, %d, %#x; liburing's %d, %d, %d, %#x",
+			field, o.NameLen, o.IovLen, o.ControlLen, o.Flags, th.NameLen, th.IovLen, th.ControlLen, th.Flags)
 	}
 	if o.Control != th.Control {
 		t.Errorf("%s: msg_control: ours %#x, liburing's %#x", field, o.Control, th.Control)
 	}
 	pointee := func(what string, po, pt uint64, n int) {
+		t.Helper()
 		switch {
 		case po == 0 && pt == 0:
 		case po == 0 || pt == 0:
