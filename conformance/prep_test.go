@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"maps"
+	"net/netip"
 	"os"
 	"reflect"
 	"regexp"
@@ -21,26 +22,26 @@ import (
 )
 
 // notCovered lists the prep helpers of liburing 2.3 (Debian's liburing-dev) that no case below
-// compares yet, because the library has no helper for their operation yet. Adding a helper to
-// the library means moving its name from here to a case in prepCases;
+// compares yet, because the library has no helper for their operation yet: none now. Adding a
+// helper to the library means moving its name from here to a case in prepCases;
 // TestEveryLiburingHelperAccounted checks the two lists against <liburing.h>, and
 // TestEveryPrepMethodAccounted checks that no Prep method of the library has its helper here.
-var notCovered = []string{
-	"recvmsg", "recvmsg_multishot", "sendmsg", "accept",
-	"accept_direct", "multishot_accept", "multishot_accept_direct", "connect",
-	"send", "send_zc", "send_zc_fixed", "sendmsg_zc", "send_set_addr", "recv", "recv_multishot",
-	"provide_buffers", "remove_buffers", "shutdown", "socket", "socket_direct",
-	"socket_direct_alloc",
-}
+var notCovered []string
 
 // notInLiburing23 lists the helpers of later liburing releases that the library has a Prep
-// method for and liburing 2.3 lacks, so nothing here compares them:
+// method for and liburing 2.3 lacks, so nothing here compares them by name:
 // TestEveryPrepMethodAccounted checks that each is absent from <liburing.h>, so that a newer
-// liburing-dev is noticed. madvise64 is PrepMadvise over 4 GiB or more.
+// liburing-dev is noticed. madvise64 is PrepMadvise over 4 GiB or more. Some are compared
+// through 2.3's helpers all the same: sendto is io_uring_prep_send with
+// io_uring_prep_send_set_addr (the send_set_addr cases), send_bundle io_uring_prep_send with
+// IORING_RECVSEND_BUNDLE (send/bundle), sendmsg_zc_fixed io_uring_prep_sendmsg_zc with
+// IORING_RECVSEND_FIXED_BUF (sendmsg_zc/fixed).
 var notInLiburing23 = []string{
 	"fadvise64", "madvise64", "ftruncate", "epoll_wait", "msg_ring_cqe_flags", "msg_ring_fd",
 	"msg_ring_fd_alloc", "pipe", "pipe_direct", "futex_wait", "futex_wake", "futex_waitv",
 	"waitid", "readv_fixed", "writev_fixed", "fixed_fd_install",
+	"bind", "listen", "sendto", "send_bundle", "sendmsg_zc_fixed", "read_multishot",
+	"uring_cmd", "cmd_sock", "cmd_getsockname",
 }
 
 // liburingName maps the Prep methods whose liburing helper is not their name in snake case
@@ -51,6 +52,13 @@ var liburingName = map[string]string{
 	"PrepNopResult": "",         // liburing sets IORING_NOP_INJECT_RESULT in the entry by hand
 	"PrepUnsafe":    "",         // the raw entry, for the caller to fill
 	"PrepCancelOp":  "",         // io_uring_prep_cancel with IORING_ASYNC_CANCEL_OP (6.6) set by hand
+	// No liburing release has a helper for these: its man pages set the flag on the entry of
+	// the helper named here by hand, and the cases do the same.
+	"PrepSendv":               "send",           // io_uring_prep_send over an iovec array, IORING_SEND_VECTORIZED
+	"PrepSendvZC":             "send_zc",        // likewise
+	"PrepRecvBundle":          "recv",           // with IORING_RECVSEND_BUNDLE
+	"PrepRecvMultishotBundle": "recv_multishot", // likewise
+	"PrepRecvZC":              "",               // IORING_OP_RECV_ZC (6.15): liburing's tests fill the entry by hand
 }
 
 // prepCase builds one entry both ways from the same arguments.
@@ -121,11 +129,84 @@ func timespec(t *testing.T, d time.Duration) uintptr {
 	return p
 }
 
-const iovecSize, timespecSize = 16, 16
+const iovecSize, timespecSize, socklenSize = 16, 16, 4
+
+// Flags of later kernels that liburing 2.3's <liburing/io_uring.h> lacks, with the values of the
+// kernel's include/uapi/linux/io_uring.h (and of later liburing's copy of it), for liburing's
+// side of the cases that set them by hand.
+const (
+	sendZCReportUsage = 1 << 3 // IORING_SEND_ZC_REPORT_USAGE, 6.2
+	recvsendBundle    = 1 << 4 // IORING_RECVSEND_BUNDLE, 6.10
+	sendVectorized    = 1 << 5 // IORING_SEND_VECTORIZED, 6.17
+	acceptDontWait    = 1 << 1 // IORING_ACCEPT_DONTWAIT, 6.10
+	acceptPollFirst   = 1 << 2 // IORING_ACCEPT_POLL_FIRST, 6.10
+)
+
+// sockAddr is a socket address of the cases: as the library takes it, and as liburing's side
+// builds it in C, with its length.
+type sockAddr struct {
+	sa   unix.Sockaddr
+	c    func() (uintptr, uint32)
+	size int
+}
+
+// The port is 0x1234, whose two bytes differ: a wrong byte order shows.
+var (
+	inet4 = sockAddr{uring.SockaddrOf(netip.MustParseAddrPort("192.0.2.1:4660")),
+		func() (uintptr, uint32) { return liburing.SockaddrIn("192.0.2.1", 4660) },
+		unix.SizeofSockaddrInet4}
+	inet6 = sockAddr{uring.SockaddrOf(netip.MustParseAddrPort("[fe80::1:2%3]:4660")),
+		func() (uintptr, uint32) { return liburing.SockaddrIn6("fe80::1:2", 4660, 3) },
+		unix.SizeofSockaddrInet6}
+	unixPath = sockAddr{&unix.SockaddrUnix{Name: "/run/conformance.sock"},
+		func() (uintptr, uint32) { return liburing.SockaddrUn("/run/conformance.sock", false) },
+		2 + len("/run/conformance.sock") + 1} // sun_family, the path, its NUL
+	unixAbstract = sockAddr{&unix.SockaddrUnix{Name: "@conformance"},
+		func() (uintptr, uint32) { return liburing.SockaddrUn("conformance", true) },
+		2 + 1 + len("conformance")} // sun_family, the leading NUL, the name
+)
+
+// build builds liburing's side of a: a C socket address, and its length.
+func (a sockAddr) build(t *testing.T) (uintptr, uint32) {
+	p, n := a.c()
+	t.Cleanup(func() { liburing.Free(p) })
+	if n != uint32(a.size) {
+		t.Fatalf("C's socket address for %v has %d bytes, want %d", a.sa, n, a.size)
+	}
+	return p, n
+}
+
+// room builds liburing's side of an address the kernel writes: zeroed C memory and a C
+// socklen_t holding its length, that of a unix.RawSockaddrAny, which uring.SockaddrBuf holds.
+func room(t *testing.T) (addr, addrLen uintptr) {
+	addr, addrLen = liburing.SockaddrRoom(unix.SizeofSockaddrAny)
+	t.Cleanup(func() { liburing.Free(addr); liburing.Free(addrLen) })
+	return addr, addrLen
+}
+
+// msghdr builds liburing's side of a message: a C struct msghdr with these fields. The control
+// buffer is the caller's, the same memory as ours.
+func msghdr(t *testing.T, name uintptr, nameLen uint32, iov uintptr, iovLen int, control uintptr, controlLen int) uintptr {
+	p := liburing.Msghdr(name, nameLen, iov, iovLen, control, controlLen)
+	t.Cleanup(func() { liburing.Free(p) })
+	return p
+}
+
+// Caller's memory of the message cases: control data to send (SCM_RIGHTS of two fds), room for
+// control data to receive, and a provided-buffer group.
+var (
+	rights  = unix.UnixRights(fd, fd2)
+	ctlRoom = make([]byte, 64)
+)
+
+const group = 0x2a
 
 // str as the size of a deref field: it points at a NUL-terminated string, compared up to and
 // including its NUL.
 const str = -1
+
+// msg as the size of a deref field: it points at a struct msghdr, compared by compareMsghdr.
+const msg = -2
 
 var prepCases = []prepCase{
 	{name: "read_fixed", holds: true,
@@ -531,6 +612,342 @@ var prepCases = []prepCase{
 	{name: "msg_ring/flags",
 		ours:   func(r *uring.Ring) (uring.SQE, error) { return r.PrepMsgRing(fd, 0, 2, uring.MsgRingCQESkip) },
 		theirs: func(t *testing.T) liburing.SQE { return liburing.MsgRing(fd, 0, 2, liburing.MsgRingCQESkip) }},
+
+	// Sockets. liburing's socket helpers take a flags argument for sqe->rw_flags, which the
+	// kernel requires to be 0 (EINVAL otherwise); ours have none, and the cases pass 0.
+	{name: "socket",
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSocket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		}},
+	{name: "socket/udp6",
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSocket(unix.AF_INET6, unix.SOCK_DGRAM, unix.IPPROTO_UDP)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.Socket(unix.AF_INET6, unix.SOCK_DGRAM, unix.IPPROTO_UDP, 0)
+		}},
+	{name: "socket_direct",
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSocketDirect(unix.AF_UNIX, unix.SOCK_SEQPACKET, 0, 3)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SocketDirect(unix.AF_UNIX, unix.SOCK_SEQPACKET, 0, 3, 0)
+		}},
+	// As openat_direct/alloc: liburing 2.3's callers pass IORING_FILE_INDEX_ALLOC-1.
+	{name: "socket_direct/alloc",
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSocketDirect(unix.AF_INET, unix.SOCK_STREAM, 0, uring.FileIndexAlloc)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SocketDirect(unix.AF_INET, unix.SOCK_STREAM, 0, liburing.FileIndexAlloc-1, 0)
+		}},
+	// The same call on both sides: liburing 2.3's file_index wraps to 0, and the kernel puts
+	// that socket into the process's fd table; ours goes into a slot the kernel picks.
+	{name: "socket_direct/alloc-unmapped",
+		differs: map[string][2]uint64{"FileIndex": {uint64(uring.FileIndexAlloc), 0}},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSocketDirect(unix.AF_INET, unix.SOCK_STREAM, 0, uring.FileIndexAlloc)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SocketDirect(unix.AF_INET, unix.SOCK_STREAM, 0, liburing.FileIndexAlloc, 0)
+		}},
+	{name: "socket_direct_alloc",
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSocketDirectAlloc(unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_TCP)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SocketDirectAlloc(unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_TCP, 0)
+		}},
+
+	// Socket addresses: the Ring encodes its own copy of the unix.Sockaddr; liburing's side is
+	// a C struct sockaddr_* built with htons and inet_pton. Both are compared by their bytes.
+	connectCase("connect/inet4", inet4),
+	connectCase("connect/inet6", inet6),
+	connectCase("connect/unix", unixPath),
+	connectCase("connect/abstract", unixAbstract),
+
+	// Accepting: the peer's address is room the kernel writes, at addr, with its length at the
+	// socklen_t addr2 points at: both compared by what they hold (zeroes, and the room).
+	{name: "accept", holds: true, deref: map[string]int{"Addr": unix.SizeofSockaddrAny, "Off": socklenSize},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepAccept(fd, new(uring.SockaddrBuf), uring.AcceptNonblock|uring.AcceptCloexec)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			a, l := room(t)
+			return liburing.Accept(fd, a, l, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		}},
+	{name: "accept/no-peer", // nothing held: the user data is the caller's
+		ours:   func(r *uring.Ring) (uring.SQE, error) { return r.PrepAccept(fd, nil, 0) },
+		theirs: func(t *testing.T) liburing.SQE { return liburing.Accept(fd, 0, 0, 0) }},
+	// The io_uring flags of AcceptFlags go in sqe->ioprio, where liburing's callers set them by
+	// hand (io_uring_prep_accept(3)); accept4(2)'s stay in accept_flags.
+	{name: "accept/dontwait-poll-first",
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepAccept(fd, nil, uring.AcceptCloexec|uring.AcceptDontWait|uring.AcceptPollFirst)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.WithIoprio(liburing.Accept(fd, 0, 0, unix.SOCK_CLOEXEC), acceptDontWait|acceptPollFirst)
+		}},
+	{name: "accept_direct", holds: true, deref: map[string]int{"Addr": unix.SizeofSockaddrAny, "Off": socklenSize},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepAcceptDirect(fd, new(uring.SockaddrBuf), uring.AcceptNonblock, 5)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			a, l := room(t)
+			return liburing.AcceptDirect(fd, a, l, unix.SOCK_NONBLOCK, 5)
+		}},
+	{name: "accept_direct/alloc", // as socket_direct/alloc
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepAcceptDirect(fd, nil, 0, uring.FileIndexAlloc) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.AcceptDirect(fd, 0, 0, 0, liburing.FileIndexAlloc-1)
+		}},
+	// The same call on both sides: liburing 2.3's entry is a plain accept into the process's fd
+	// table (file_index 0), ours accepts into a slot the kernel picks.
+	{name: "accept_direct/alloc-unmapped",
+		differs: map[string][2]uint64{"FileIndex": {uint64(uring.FileIndexAlloc), 0}},
+		ours:    func(r *uring.Ring) (uring.SQE, error) { return r.PrepAcceptDirect(fd, nil, 0, uring.FileIndexAlloc) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.AcceptDirect(fd, 0, 0, 0, liburing.FileIndexAlloc)
+		}},
+	{name: "multishot_accept",
+		ours:   func(r *uring.Ring) (uring.SQE, error) { return r.PrepMultishotAccept(fd, uring.AcceptNonblock) },
+		theirs: func(t *testing.T) liburing.SQE { return liburing.MultishotAccept(fd, 0, 0, unix.SOCK_NONBLOCK) }},
+	{name: "multishot_accept_direct",
+		ours:   func(r *uring.Ring) (uring.SQE, error) { return r.PrepMultishotAcceptDirect(fd, 0) },
+		theirs: func(t *testing.T) liburing.SQE { return liburing.MultishotAcceptDirect(fd, 0, 0, 0) }},
+
+	// Sending and receiving from the caller's buffers: the same addresses on both sides.
+	{name: "send", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepSend(fd, bufA, uring.MsgNoSignal|uring.MsgMore) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.Send(fd, addr(bufA), uint64(len(bufA)), unix.MSG_NOSIGNAL|unix.MSG_MORE)
+		}},
+	{name: "send/sendto-connected", holds: true, // PrepSendto without an address is a send
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepSendto(fd, bufB, uring.MsgDontWait, nil) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.Send(fd, addr(bufB), uint64(len(bufB)), unix.MSG_DONTWAIT)
+		}},
+	// SetPollFirst sets the flag liburing's callers set by hand (io_uring_prep_send(3)).
+	{name: "send/poll-first", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			s, err := r.PrepSend(fd, bufB, 0)
+			return s.SetPollFirst(), err
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.WithIoprio(liburing.Send(fd, addr(bufB), uint64(len(bufB)), 0), liburing.RecvsendPollFirst)
+		}},
+	// A bundle send takes its buffers from a group: liburing's callers select the group and set
+	// IORING_RECVSEND_BUNDLE by hand (later liburing's io_uring_prep_send_bundle does too).
+	{name: "send/bundle", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepSendBundle(fd, group, 1000, uring.MsgWaitAll) },
+		theirs: func(t *testing.T) liburing.SQE {
+			s := liburing.WithBufferSelect(liburing.Send(fd, 0, 1000, unix.MSG_WAITALL), group)
+			return liburing.WithIoprio(s, recvsendBundle)
+		}},
+	// A vectored send: io_uring_prep_send over an iovec array and its length, with
+	// IORING_SEND_VECTORIZED set by hand (io_uring_prep_send(3)).
+	{name: "send/vectorized", holds: true, deref: map[string]int{"Addr": 2 * iovecSize},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendv(fd, [][]byte{bufA, bufB}, uring.MsgNoSignal)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.WithIoprio(liburing.Send(fd, iovecs(t, bufA, bufB), 2, unix.MSG_NOSIGNAL), sendVectorized)
+		}},
+	// PrepSendto: io_uring_prep_send, then io_uring_prep_send_set_addr with the destination.
+	sendtoCase("send_set_addr/inet4", inet4),
+	sendtoCase("send_set_addr/inet6", inet6),
+	sendtoCase("send_set_addr/unix", unixPath),
+	sendtoCase("send_set_addr/abstract", unixAbstract),
+	{name: "send_zc", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepSendZC(fd, bufA, uring.MsgWaitAll, 0) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SendZC(fd, addr(bufA), uint64(len(bufA)), unix.MSG_WAITALL, 0)
+		}},
+	{name: "send_zc/report-usage", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendZC(fd, bufB, 0, uring.SendZCReportUsage)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SendZC(fd, addr(bufB), uint64(len(bufB)), 0, sendZCReportUsage)
+		}},
+	{name: "send_zc/vectorized", holds: true, deref: map[string]int{"Addr": 3 * iovecSize}, // as send/vectorized
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendvZC(fd, [][]byte{bufB, bufA, bufB}, uring.MsgDontWait, uring.SendZCReportUsage)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			s := liburing.SendZC(fd, iovecs(t, bufB, bufA, bufB), 3, unix.MSG_DONTWAIT, sendZCReportUsage)
+			return liburing.WithIoprio(s, sendVectorized)
+		}},
+	// PrepSendZCFixed takes the buffer's index before the flags; liburing's helper last.
+	{name: "send_zc_fixed", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendZCFixed(fd, bufA[8:100], 3, uring.MsgDontWait, uring.SendZCReportUsage)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.SendZCFixed(fd, addr(bufA[8:]), 92, unix.MSG_DONTWAIT, sendZCReportUsage, 3)
+		}},
+	{name: "recv", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepRecv(fd, bufA, uring.MsgWaitAll) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.Recv(fd, addr(bufA), uint64(len(bufA)), unix.MSG_WAITALL)
+		}},
+	{name: "recv/poll-first", holds: true, // as send/poll-first
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			s, err := r.PrepRecv(fd, bufB, uring.MsgPeek)
+			return s.SetPollFirst(), err
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			s := liburing.Recv(fd, addr(bufB), uint64(len(bufB)), unix.MSG_PEEK)
+			return liburing.WithIoprio(s, liburing.RecvsendPollFirst)
+		}},
+
+	// Receiving into provided buffers: no buffer in the entry, and the group selected as
+	// liburing's callers select it (io_uring_sqe_set_flags and sqe->buf_group). The Ring holds
+	// a slot for these, so that Close waits for them: the user data is a token.
+	{name: "recv/bundle", holds: true, // IORING_RECVSEND_BUNDLE by hand (io_uring_prep_recv(3))
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepRecvBundle(fd, group, uring.MsgDontWait) },
+		theirs: func(t *testing.T) liburing.SQE {
+			s := liburing.WithBufferSelect(liburing.Recv(fd, 0, 0, unix.MSG_DONTWAIT), group)
+			return liburing.WithIoprio(s, recvsendBundle)
+		}},
+	{name: "recv_multishot", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepRecvMultishot(fd, group, 0) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.WithBufferSelect(liburing.RecvMultishot(fd, 0, 0, 0), group)
+		}},
+	{name: "recv_multishot/bundle", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepRecvMultishotBundle(fd, 0xffff, uring.MsgWaitAll)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			s := liburing.WithBufferSelect(liburing.RecvMultishot(fd, 0, 0, unix.MSG_WAITALL), 0xffff)
+			return liburing.WithIoprio(s, recvsendBundle)
+		}},
+
+	// Messages: the Ring builds its own struct msghdr, iovec array and address inside the Msg;
+	// liburing's side builds them in C. compareMsghdr compares what they hold; the buffers and
+	// the control data are the caller's, the same memory on both sides.
+	{name: "sendmsg", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			m := &uring.Msg{Buffers: [][]byte{bufA, bufB}, Control: rights, Addr: inet6.sa}
+			return r.PrepSendmsg(fd, m, uring.MsgNoSignal)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			name, n := inet6.build(t)
+			m := msghdr(t, name, n, iovecs(t, bufA, bufB), 2, addr(rights), len(rights))
+			return liburing.Sendmsg(fd, m, unix.MSG_NOSIGNAL)
+		}},
+	{name: "sendmsg/connected", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendmsg(fd, &uring.Msg{Buffers: [][]byte{bufB}}, 0)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.Sendmsg(fd, msghdr(t, 0, 0, iovecs(t, bufB), 1, 0, 0), 0)
+		}},
+	{name: "sendmsg/unix-rights-only", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendmsg(fd, &uring.Msg{Control: rights, Addr: unixPath.sa}, uring.MsgDontWait)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			name, n := unixPath.build(t)
+			return liburing.Sendmsg(fd, msghdr(t, name, n, 0, 0, addr(rights), len(rights)), unix.MSG_DONTWAIT)
+		}},
+	{name: "sendmsg_zc", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendmsgZC(fd, &uring.Msg{Buffers: [][]byte{bufA}, Addr: inet4.sa}, 0)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			name, n := inet4.build(t)
+			return liburing.SendmsgZC(fd, msghdr(t, name, n, iovecs(t, bufA), 1, 0, 0), 0)
+		}},
+	// From a registered buffer: IORING_RECVSEND_FIXED_BUF and the index set by hand, as later
+	// liburing's io_uring_prep_sendmsg_zc_fixed does.
+	{name: "sendmsg_zc/fixed", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepSendmsgZCFixed(fd, &uring.Msg{Buffers: [][]byte{bufA[:10], bufA[20:30]}}, uring.MsgWaitAll, 4)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			m := msghdr(t, 0, 0, iovecs(t, bufA[:10], bufA[20:30]), 2, 0, 0)
+			s := liburing.WithIoprio(liburing.SendmsgZC(fd, m, unix.MSG_WAITALL), liburing.RecvsendFixedBuf)
+			return liburing.WithBufIndex(s, 4)
+		}},
+	// A receive's msg_name is room for the sender's address: that of a unix.RawSockaddrAny,
+	// zeroed.
+	{name: "recvmsg", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			m := &uring.Msg{Buffers: [][]byte{bufB, bufA}, Control: ctlRoom}
+			return r.PrepRecvmsg(fd, m, uring.MsgCmsgCloexec)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			name, _ := room(t)
+			m := msghdr(t, name, unix.SizeofSockaddrAny, iovecs(t, bufB, bufA), 2, addr(ctlRoom), len(ctlRoom))
+			return liburing.Recvmsg(fd, m, unix.MSG_CMSG_CLOEXEC)
+		}},
+	{name: "recvmsg/addr-ignored", holds: true, deref: map[string]int{"Addr": msg}, // a receive ignores Msg.Addr
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			return r.PrepRecvmsg(fd, &uring.Msg{Buffers: [][]byte{bufB}, Addr: inet4.sa}, 0)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			name, _ := room(t)
+			return liburing.Recvmsg(fd, msghdr(t, name, unix.SizeofSockaddrAny, iovecs(t, bufB), 1, 0, 0), 0)
+		}},
+	// A multishot receive reads only msg_namelen and msg_controllen: each message's address and
+	// control data go into its provided buffer.
+	{name: "recvmsg_multishot", holds: true, deref: map[string]int{"Addr": msg},
+		ours: func(r *uring.Ring) (uring.SQE, error) {
+			layout := uring.RecvmsgLayout{NameLen: unix.SizeofSockaddrInet6, ControlLen: 32}
+			return r.PrepRecvmsgMultishot(fd, layout, group, uring.MsgTrunc)
+		},
+		theirs: func(t *testing.T) liburing.SQE {
+			m := msghdr(t, 0, unix.SizeofSockaddrInet6, 0, 0, 0, 32)
+			return liburing.WithBufferSelect(liburing.RecvmsgMultishot(fd, m, unix.MSG_TRUNC), group)
+		}},
+
+	// Classic provided buffers: the caller's memory, the same address on both sides.
+	// PrepProvideBuffers takes the memory and a buffer's size, liburing's helper the size and
+	// the number of buffers; and the group before the first id, as liburing does.
+	{name: "provide_buffers", holds: true,
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepProvideBuffers(bufA, 512, group, 100) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.ProvideBuffers(addr(bufA), 512, len(bufA)/512, group, 100)
+		}},
+	{name: "provide_buffers/partial", holds: true, // the tail that holds no whole buffer is left out
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepProvideBuffers(bufA[:1500], 512, 1, 0) },
+		theirs: func(t *testing.T) liburing.SQE {
+			return liburing.ProvideBuffers(addr(bufA), 512, 2, 1, 0)
+		}},
+	{name: "remove_buffers",
+		ours:   func(r *uring.Ring) (uring.SQE, error) { return r.PrepRemoveBuffers(8, group) },
+		theirs: func(t *testing.T) liburing.SQE { return liburing.RemoveBuffers(8, group) }},
+	{name: "shutdown",
+		ours:   func(r *uring.Ring) (uring.SQE, error) { return r.PrepShutdown(fd, unix.SHUT_WR) },
+		theirs: func(t *testing.T) liburing.SQE { return liburing.Shutdown(fd, unix.SHUT_WR) }},
+}
+
+// connectCase compares PrepConnect to a with io_uring_prep_connect: the address by its bytes,
+// its length in addr2 as it is.
+func connectCase(name string, a sockAddr) prepCase {
+	return prepCase{name: name, holds: true, deref: map[string]int{"Addr": a.size},
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepConnect(fd, a.sa) },
+		theirs: func(t *testing.T) liburing.SQE {
+			p, n := a.build(t)
+			return liburing.Connect(fd, p, n)
+		}}
+}
+
+// sendtoCase compares PrepSendto to a with io_uring_prep_send and io_uring_prep_send_set_addr:
+// the destination by its bytes, its length in addr_len as it is.
+func sendtoCase(name string, a sockAddr) prepCase {
+	return prepCase{name: name, holds: true, deref: map[string]int{"Off": a.size},
+		ours: func(r *uring.Ring) (uring.SQE, error) { return r.PrepSendto(fd, bufB, uring.MsgConfirm, a.sa) },
+		theirs: func(t *testing.T) liburing.SQE {
+			p, n := a.build(t)
+			s := liburing.Send(fd, addr(bufB), uint64(len(bufB)), unix.MSG_CONFIRM)
+			return liburing.SendSetAddr(s, p, uint16(n))
+		}}
 }
 
 // userData is set on both sides with SQE.SetUserData and io_uring_sqe_set_data64.
@@ -595,6 +1012,10 @@ func compareSQE(t *testing.T, c prepCase, ours, theirs uring.RawSQE) {
 				t.Errorf("%s: ours %#x, liburing's %#x: want both to point at memory", name, po, pt)
 				continue
 			}
+			if n == msg {
+				compareMsghdr(t, name, po, pt)
+				continue
+			}
 			read := func(p uint64) []byte { return liburing.ReadMem(uintptr(p), n) }
 			if n == str {
 				read = func(p uint64) []byte { return liburing.ReadCString(uintptr(p)) }
@@ -606,6 +1027,60 @@ func compareSQE(t *testing.T, c prepCase, ours, theirs uring.RawSQE) {
 			t.Errorf("%s: ours %#x, liburing's %#x", name, o, th)
 		}
 	}
+}
+
+// cMsghdr is the C struct msghdr of 64-bit Linux, its pointers as numbers.
+type cMsghdr struct {
+	Name       uint64
+	NameLen    uint32
+	_          uint32
+	Iov        uint64
+	IovLen     uint64
+	Control    uint64
+	ControlLen uint64
+	Flags      int32
+	_          int32
+}
+
+func readMsghdr(t *testing.T, p uint64) cMsghdr {
+	t.Helper()
+	var m cMsghdr
+	if n := binary.Size(m); n != liburing.SizeofMsghdr {
+		t.Fatalf("struct msghdr has %d bytes, cMsghdr %d", liburing.SizeofMsghdr, n)
+	}
+	if err := binary.Read(bytes.NewReader(liburing.ReadMem(uintptr(p), liburing.SizeofMsghdr)), binary.NativeEndian, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// compareMsghdr compares the struct msghdr at po (ours) and pt (liburing's), which field
+// points at: the lengths and flags as they are, the address (msg_name) and the iovec array by
+// the bytes they point at, and the control data, the caller's buffer, by its address.
+func compareMsghdr(t *testing.T, field string, po, pt uint64) {
+	t.Helper()
+	o, th := readMsghdr(t, po), readMsghdr(t, pt)
+	if o.NameLen != th.NameLen || o.IovLen != th.IovLen || o.ControlLen != th.ControlLen || o.Flags != th.Flags {
+		t.Errorf("%s: msg_namelen, msg_iovlen, msg_controllen, msg_flags: ours %d, %d, %d, %#x; liburing's %d, %d, %d, %#x",
+			field, o.NameLen, o.IovLen, o.ControlLen, o.Flags, th.NameLen, th.IovLen, th.ControlLen, th.Flags)
+	}
+	if o.Control != th.Control {
+		t.Errorf("%s: msg_control: ours %#x, liburing's %#x", field, o.Control, th.Control)
+	}
+	pointee := func(what string, po, pt uint64, n int) {
+		t.Helper()
+		switch {
+		case po == 0 && pt == 0:
+		case po == 0 || pt == 0:
+			t.Errorf("%s: %s: ours %#x, liburing's %#x", field, what, po, pt)
+		default:
+			if bo, bt := liburing.ReadMem(uintptr(po), n), liburing.ReadMem(uintptr(pt), n); !bytes.Equal(bo, bt) {
+				t.Errorf("%s: %s points at % x in ours, % x in liburing's", field, what, bo, bt)
+			}
+		}
+	}
+	pointee("msg_name", o.Name, th.Name, int(min(o.NameLen, th.NameLen)))
+	pointee("msg_iov", o.Iov, th.Iov, int(min(o.IovLen, th.IovLen))*iovecSize)
 }
 
 // TestEveryLiburingHelperAccounted reads the prep helpers out of <liburing.h> and checks that

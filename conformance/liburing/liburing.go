@@ -12,7 +12,12 @@ package liburing
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/uio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <liburing.h>
 
 typedef struct io_uring_sqe sqe_t;
@@ -68,6 +73,82 @@ static void prep_fsetxattr(sqe_t *s, int fd, uintptr_t name, uintptr_t value, in
 static void prep_read_fixed(sqe_t *s, int fd, uintptr_t buf, unsigned n, __u64 off, int idx) { io_uring_prep_read_fixed(s, fd, (void *)buf, n, off, idx); }
 static void prep_write_fixed(sqe_t *s, int fd, uintptr_t buf, unsigned n, __u64 off, int idx) { io_uring_prep_write_fixed(s, fd, (const void *)buf, n, off, idx); }
 static void prep_files_update(sqe_t *s, uintptr_t fds, unsigned nr, int off) { io_uring_prep_files_update(s, (int *)fds, nr, off); }
+static void prep_socket(sqe_t *s, int domain, int type, int protocol, unsigned flags) { io_uring_prep_socket(s, domain, type, protocol, flags); }
+static void prep_socket_direct(sqe_t *s, int domain, int type, int protocol, unsigned idx, unsigned flags) { io_uring_prep_socket_direct(s, domain, type, protocol, idx, flags); }
+static void prep_socket_direct_alloc(sqe_t *s, int domain, int type, int protocol, unsigned flags) { io_uring_prep_socket_direct_alloc(s, domain, type, protocol, flags); }
+static void prep_connect(sqe_t *s, int fd, uintptr_t addr, socklen_t len) { io_uring_prep_connect(s, fd, (const struct sockaddr *)addr, len); }
+static void prep_accept(sqe_t *s, int fd, uintptr_t addr, uintptr_t len, int flags) { io_uring_prep_accept(s, fd, (struct sockaddr *)addr, (socklen_t *)len, flags); }
+static void prep_accept_direct(sqe_t *s, int fd, uintptr_t addr, uintptr_t len, int flags, unsigned idx) { io_uring_prep_accept_direct(s, fd, (struct sockaddr *)addr, (socklen_t *)len, flags, idx); }
+static void prep_multishot_accept(sqe_t *s, int fd, uintptr_t addr, uintptr_t len, int flags) { io_uring_prep_multishot_accept(s, fd, (struct sockaddr *)addr, (socklen_t *)len, flags); }
+static void prep_multishot_accept_direct(sqe_t *s, int fd, uintptr_t addr, uintptr_t len, int flags) { io_uring_prep_multishot_accept_direct(s, fd, (struct sockaddr *)addr, (socklen_t *)len, flags); }
+static void prep_send(sqe_t *s, int fd, uintptr_t buf, size_t n, int flags) { io_uring_prep_send(s, fd, (const void *)buf, n, flags); }
+static void prep_send_zc(sqe_t *s, int fd, uintptr_t buf, size_t n, int flags, unsigned zc) { io_uring_prep_send_zc(s, fd, (const void *)buf, n, flags, zc); }
+static void prep_send_zc_fixed(sqe_t *s, int fd, uintptr_t buf, size_t n, int flags, unsigned zc, unsigned idx) { io_uring_prep_send_zc_fixed(s, fd, (const void *)buf, n, flags, zc, idx); }
+static void prep_send_set_addr(sqe_t *s, uintptr_t addr, __u16 len) { io_uring_prep_send_set_addr(s, (const struct sockaddr *)addr, len); }
+static void prep_recv(sqe_t *s, int fd, uintptr_t buf, size_t n, int flags) { io_uring_prep_recv(s, fd, (void *)buf, n, flags); }
+static void prep_recv_multishot(sqe_t *s, int fd, uintptr_t buf, size_t n, int flags) { io_uring_prep_recv_multishot(s, fd, (void *)buf, n, flags); }
+static void prep_sendmsg(sqe_t *s, int fd, uintptr_t msg, unsigned flags) { io_uring_prep_sendmsg(s, fd, (const struct msghdr *)msg, flags); }
+static void prep_sendmsg_zc(sqe_t *s, int fd, uintptr_t msg, unsigned flags) { io_uring_prep_sendmsg_zc(s, fd, (const struct msghdr *)msg, flags); }
+static void prep_recvmsg(sqe_t *s, int fd, uintptr_t msg, unsigned flags) { io_uring_prep_recvmsg(s, fd, (struct msghdr *)msg, flags); }
+static void prep_recvmsg_multishot(sqe_t *s, int fd, uintptr_t msg, unsigned flags) { io_uring_prep_recvmsg_multishot(s, fd, (struct msghdr *)msg, flags); }
+static void prep_provide_buffers(sqe_t *s, uintptr_t addr, int len, int nr, int bgid, int bid) { io_uring_prep_provide_buffers(s, (void *)addr, len, nr, bgid, bid); }
+static void prep_remove_buffers(sqe_t *s, int nr, int bgid) { io_uring_prep_remove_buffers(s, nr, bgid); }
+static void prep_shutdown(sqe_t *s, int fd, int how) { io_uring_prep_shutdown(s, fd, how); }
+static void set_buffer_select(sqe_t *s, __u16 group) {
+	io_uring_sqe_set_flags(s, IOSQE_BUFFER_SELECT);
+	s->buf_group = group;
+}
+static void or_ioprio(sqe_t *s, __u16 v) { s->ioprio |= v; }
+static void set_buf_index(sqe_t *s, __u16 v) { s->buf_index = v; }
+
+// mem_t is memory allocated here with the length that matters: a socket address and its
+// socklen_t, or an address and its room's length.
+typedef struct { uintptr_t p; uintptr_t q; socklen_t len; } mem_t;
+
+static mem_t alloc_sockaddr_in(uintptr_t ip, uint16_t port) {
+	struct sockaddr_in *sa = calloc(1, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+	if (inet_pton(AF_INET, (const char *)ip, &sa->sin_addr) != 1)
+		return (mem_t){(uintptr_t)sa, 0, 0};
+	return (mem_t){(uintptr_t)sa, 0, sizeof(*sa)};
+}
+static mem_t alloc_sockaddr_in6(uintptr_t ip, uint16_t port, uint32_t scope) {
+	struct sockaddr_in6 *sa = calloc(1, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons(port);
+	sa->sin6_scope_id = scope;
+	if (inet_pton(AF_INET6, (const char *)ip, &sa->sin6_addr) != 1)
+		return (mem_t){(uintptr_t)sa, 0, 0};
+	return (mem_t){(uintptr_t)sa, 0, sizeof(*sa)};
+}
+// A pathname socket's length counts the path's NUL; an abstract one's counts its leading NUL
+// and the name's bytes, nothing more (unix(7)).
+static mem_t alloc_sockaddr_un(uintptr_t path, int abstract) {
+	struct sockaddr_un *sa = calloc(1, sizeof(*sa));
+	size_t n = strlen((const char *)path);
+	sa->sun_family = AF_UNIX;
+	if (n + 1 > sizeof(sa->sun_path))
+		return (mem_t){(uintptr_t)sa, 0, 0};
+	memcpy(sa->sun_path + (abstract ? 1 : 0), (const char *)path, n);
+	return (mem_t){(uintptr_t)sa, 0, offsetof(struct sockaddr_un, sun_path) + n + 1};
+}
+static mem_t alloc_sockaddr_room(socklen_t room) {
+	socklen_t *len = malloc(sizeof(*len));
+	*len = room;
+	return (mem_t){(uintptr_t)calloc(1, room), (uintptr_t)len, room};
+}
+static uintptr_t alloc_msghdr(uintptr_t name, socklen_t namelen, uintptr_t iov, size_t iovlen, uintptr_t control, size_t controllen) {
+	struct msghdr *m = calloc(1, sizeof(*m));
+	m->msg_name = (void *)name;
+	m->msg_namelen = namelen;
+	m->msg_iov = (struct iovec *)iov;
+	m->msg_iovlen = iovlen;
+	m->msg_control = (void *)control;
+	m->msg_controllen = controllen;
+	return (uintptr_t)m;
+}
+
 static uintptr_t alloc_ints(unsigned n) { return (uintptr_t)calloc(n, sizeof(int)); }
 static void set_int(uintptr_t arr, unsigned i, int v) { ((int *)arr)[i] = v; }
 static void set_data64(sqe_t *s, __u64 v) { io_uring_sqe_set_data64(s, v); }
@@ -105,12 +186,40 @@ func build(prep func(*C.sqe_t)) SQE {
 	return out
 }
 
-// WithData64 returns s with its user data set by io_uring_sqe_set_data64.
-func WithData64(s SQE, v uint64) SQE {
+// edit returns s as change leaves it.
+func edit(s SQE, change func(*C.sqe_t)) SQE {
 	return build(func(c *C.sqe_t) {
 		C.memcpy(unsafe.Pointer(c), unsafe.Pointer(&s[0]), C.sizeof_sqe_t)
-		C.set_data64(c, C.__u64(v))
+		change(c)
 	})
+}
+
+// WithData64 returns s with its user data set by io_uring_sqe_set_data64.
+func WithData64(s SQE, v uint64) SQE {
+	return edit(s, func(c *C.sqe_t) { C.set_data64(c, C.__u64(v)) })
+}
+
+// WithBufferSelect returns s as a liburing caller makes it take a provided buffer: flags set to
+// IOSQE_BUFFER_SELECT with io_uring_sqe_set_flags, and sqe->buf_group = group.
+func WithBufferSelect(s SQE, group uint16) SQE {
+	return edit(s, func(c *C.sqe_t) { C.set_buffer_select(c, C.__u16(group)) })
+}
+
+// WithIoprio returns s with v or-ed into sqe->ioprio, as liburing callers set the send, receive
+// and accept flags that its helpers take no argument for.
+func WithIoprio(s SQE, v uint16) SQE {
+	return edit(s, func(c *C.sqe_t) { C.or_ioprio(c, C.__u16(v)) })
+}
+
+// WithBufIndex returns s with sqe->buf_index = v.
+func WithBufIndex(s SQE, v uint16) SQE {
+	return edit(s, func(c *C.sqe_t) { C.set_buf_index(c, C.__u16(v)) })
+}
+
+// SendSetAddr is io_uring_prep_send_set_addr applied to s, a send: the destination addr of
+// addrLen bytes.
+func SendSetAddr(s SQE, addr uintptr, addrLen uint16) SQE {
+	return edit(s, func(c *C.sqe_t) { C.prep_send_set_addr(c, C.uintptr_t(addr), C.__u16(addrLen)) })
 }
 
 // Nop is io_uring_prep_nop.
@@ -397,6 +506,180 @@ func FilesUpdate(fds uintptr, nr uint32, off int) SQE {
 	return build(func(s *C.sqe_t) { C.prep_files_update(s, C.uintptr_t(fds), C.unsigned(nr), C.int(off)) })
 }
 
+// Socket is io_uring_prep_socket.
+func Socket(domain, typ, protocol int, flags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_socket(s, C.int(domain), C.int(typ), C.int(protocol), C.unsigned(flags))
+	})
+}
+
+// SocketDirect is io_uring_prep_socket_direct.
+func SocketDirect(domain, typ, protocol int, fileIndex, flags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_socket_direct(s, C.int(domain), C.int(typ), C.int(protocol), C.unsigned(fileIndex), C.unsigned(flags))
+	})
+}
+
+// SocketDirectAlloc is io_uring_prep_socket_direct_alloc.
+func SocketDirectAlloc(domain, typ, protocol int, flags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_socket_direct_alloc(s, C.int(domain), C.int(typ), C.int(protocol), C.unsigned(flags))
+	})
+}
+
+// Connect is io_uring_prep_connect; addr is a socket address from SockaddrIn, SockaddrIn6 or
+// SockaddrUn.
+func Connect(fd int, addr uintptr, addrLen uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_connect(s, C.int(fd), C.uintptr_t(addr), C.socklen_t(addrLen)) })
+}
+
+// Accept is io_uring_prep_accept; addr and addrLen come from SockaddrRoom, or are 0.
+func Accept(fd int, addr, addrLen uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_accept(s, C.int(fd), C.uintptr_t(addr), C.uintptr_t(addrLen), C.int(flags))
+	})
+}
+
+// AcceptDirect is io_uring_prep_accept_direct.
+func AcceptDirect(fd int, addr, addrLen uintptr, flags int, fileIndex uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_accept_direct(s, C.int(fd), C.uintptr_t(addr), C.uintptr_t(addrLen), C.int(flags), C.unsigned(fileIndex))
+	})
+}
+
+// MultishotAccept is io_uring_prep_multishot_accept.
+func MultishotAccept(fd int, addr, addrLen uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_multishot_accept(s, C.int(fd), C.uintptr_t(addr), C.uintptr_t(addrLen), C.int(flags))
+	})
+}
+
+// MultishotAcceptDirect is io_uring_prep_multishot_accept_direct.
+func MultishotAcceptDirect(fd int, addr, addrLen uintptr, flags int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_multishot_accept_direct(s, C.int(fd), C.uintptr_t(addr), C.uintptr_t(addrLen), C.int(flags))
+	})
+}
+
+// Send is io_uring_prep_send.
+func Send(fd int, buf uintptr, n uint64, flags int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_send(s, C.int(fd), C.uintptr_t(buf), C.size_t(n), C.int(flags)) })
+}
+
+// SendZC is io_uring_prep_send_zc.
+func SendZC(fd int, buf uintptr, n uint64, flags int, zcFlags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_send_zc(s, C.int(fd), C.uintptr_t(buf), C.size_t(n), C.int(flags), C.unsigned(zcFlags))
+	})
+}
+
+// SendZCFixed is io_uring_prep_send_zc_fixed.
+func SendZCFixed(fd int, buf uintptr, n uint64, flags int, zcFlags, index uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_send_zc_fixed(s, C.int(fd), C.uintptr_t(buf), C.size_t(n), C.int(flags), C.unsigned(zcFlags), C.unsigned(index))
+	})
+}
+
+// Recv is io_uring_prep_recv.
+func Recv(fd int, buf uintptr, n uint64, flags int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_recv(s, C.int(fd), C.uintptr_t(buf), C.size_t(n), C.int(flags)) })
+}
+
+// RecvMultishot is io_uring_prep_recv_multishot.
+func RecvMultishot(fd int, buf uintptr, n uint64, flags int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_recv_multishot(s, C.int(fd), C.uintptr_t(buf), C.size_t(n), C.int(flags))
+	})
+}
+
+// Sendmsg is io_uring_prep_sendmsg; msg is a struct msghdr from Msghdr.
+func Sendmsg(fd int, msg uintptr, flags uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_sendmsg(s, C.int(fd), C.uintptr_t(msg), C.unsigned(flags)) })
+}
+
+// SendmsgZC is io_uring_prep_sendmsg_zc.
+func SendmsgZC(fd int, msg uintptr, flags uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_sendmsg_zc(s, C.int(fd), C.uintptr_t(msg), C.unsigned(flags)) })
+}
+
+// Recvmsg is io_uring_prep_recvmsg.
+func Recvmsg(fd int, msg uintptr, flags uint32) SQE {
+	return build(func(s *C.sqe_t) { C.prep_recvmsg(s, C.int(fd), C.uintptr_t(msg), C.unsigned(flags)) })
+}
+
+// RecvmsgMultishot is io_uring_prep_recvmsg_multishot.
+func RecvmsgMultishot(fd int, msg uintptr, flags uint32) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_recvmsg_multishot(s, C.int(fd), C.uintptr_t(msg), C.unsigned(flags))
+	})
+}
+
+// ProvideBuffers is io_uring_prep_provide_buffers: nr buffers of length bytes from addr, ids
+// from bid, in group bgid.
+func ProvideBuffers(addr uintptr, length, nr, bgid, bid int) SQE {
+	return build(func(s *C.sqe_t) {
+		C.prep_provide_buffers(s, C.uintptr_t(addr), C.int(length), C.int(nr), C.int(bgid), C.int(bid))
+	})
+}
+
+// RemoveBuffers is io_uring_prep_remove_buffers.
+func RemoveBuffers(nr, bgid int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_remove_buffers(s, C.int(nr), C.int(bgid)) })
+}
+
+// Shutdown is io_uring_prep_shutdown.
+func Shutdown(fd, how int) SQE {
+	return build(func(s *C.sqe_t) { C.prep_shutdown(s, C.int(fd), C.int(how)) })
+}
+
+// sockaddr returns a socket address built in C and its length; a length of 0 means that C
+// refused the text.
+func sockaddr(m C.mem_t) (addr uintptr, length uint32) { return uintptr(m.p), uint32(m.len) }
+
+// SockaddrIn allocates a C struct sockaddr_in for ip (dotted text, read by inet_pton) and port
+// (stored with htons), and returns its address and length, 0 if inet_pton refused ip; Free
+// releases it.
+func SockaddrIn(ip string, port uint16) (addr uintptr, length uint32) {
+	p := CString(ip)
+	defer Free(p)
+	return sockaddr(C.alloc_sockaddr_in(C.uintptr_t(p), C.uint16_t(port)))
+}
+
+// SockaddrIn6 is SockaddrIn for a struct sockaddr_in6 with scope id scope.
+func SockaddrIn6(ip string, port uint16, scope uint32) (addr uintptr, length uint32) {
+	p := CString(ip)
+	defer Free(p)
+	return sockaddr(C.alloc_sockaddr_in6(C.uintptr_t(p), C.uint16_t(port), C.uint32_t(scope)))
+}
+
+// SockaddrUn allocates a C struct sockaddr_un for a pathname socket at path, or for an abstract
+// one named name after its leading NUL, with unix(7)'s length; Free releases it.
+func SockaddrUn(name string, abstract bool) (addr uintptr, length uint32) {
+	p := CString(name)
+	defer Free(p)
+	a := C.int(0)
+	if abstract {
+		a = 1
+	}
+	return sockaddr(C.alloc_sockaddr_un(C.uintptr_t(p), a))
+}
+
+// SockaddrRoom allocates room bytes of zeroed C memory for a socket address the kernel writes,
+// and a C socklen_t holding room, for io_uring_prep_accept; Free releases each.
+func SockaddrRoom(room uint32) (addr, addrLen uintptr) {
+	m := C.alloc_sockaddr_room(C.socklen_t(room))
+	return uintptr(m.p), uintptr(m.q)
+}
+
+// Msghdr allocates a C struct msghdr with these fields; Free releases it.
+func Msghdr(name uintptr, nameLen uint32, iov uintptr, iovLen int, control uintptr, controlLen int) uintptr {
+	return uintptr(C.alloc_msghdr(C.uintptr_t(name), C.socklen_t(nameLen), C.uintptr_t(iov), C.size_t(iovLen),
+		C.uintptr_t(control), C.size_t(controlLen)))
+}
+
+// SizeofMsghdr is the size of a C struct msghdr.
+const SizeofMsghdr = C.sizeof_struct_msghdr
+
 // Ints allocates a C int array holding vs; free it with Free.
 func Ints(vs []int32) uintptr {
 	p := C.alloc_ints(C.unsigned(len(vs)))
@@ -430,7 +713,8 @@ func ReadCString(addr uintptr) []byte {
 	return ReadMem(addr, int(C.cstring_len(C.uintptr_t(addr)))+1)
 }
 
-// Free releases memory from Iovecs, Timespec or CString.
+// Free releases memory this package allocated: from Ints, Iovecs, Timespec, CString, the
+// Sockaddr functions and Msghdr.
 func Free(p uintptr) { C.free_mem(C.uintptr_t(p)) }
 
 // ReadMem copies n bytes from addr, which must be valid memory (C memory from this package, or
@@ -460,4 +744,6 @@ const (
 	FileIndexAlloc      = C.IORING_FILE_INDEX_ALLOC
 	SpliceFdInFixed     = C.SPLICE_F_FD_IN_FIXED
 	MsgRingCQESkip      = C.IORING_MSG_RING_CQE_SKIP
+	RecvsendPollFirst   = C.IORING_RECVSEND_POLL_FIRST
+	RecvsendFixedBuf    = C.IORING_RECVSEND_FIXED_BUF
 )
