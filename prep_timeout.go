@@ -74,17 +74,18 @@ func absTimespec(t time.Time, flags TimeoutFlags) abi.KernelTimespec {
 // other completions have been posted (count 0: only the time counts) (IORING_OP_TIMEOUT, 5.4;
 // io_uring_prep_timeout).
 func (r *Ring) PrepTimeout(d time.Duration, count uint32, flags TimeoutFlags) (SQE, error) {
-	return r.prepTimeout("PrepTimeout", relTimespec(d), count, uint32(flags))
+	return r.prepTimeout("PrepTimeout", abi.IORING_OP_TIMEOUT, relTimespec(d), count, uint32(flags))
 }
 
 // PrepTimeoutAt is PrepTimeout with an absolute deadline (IORING_TIMEOUT_ABS, 5.4), measured on
 // CLOCK_MONOTONIC unless flags choose TimeoutBoottime or TimeoutRealtime.
 func (r *Ring) PrepTimeoutAt(t time.Time, count uint32, flags TimeoutFlags) (SQE, error) {
-	return r.prepTimeout("PrepTimeoutAt", absTimespec(t, flags), count, uint32(flags)|timeoutAbs)
+	return r.prepTimeout("PrepTimeoutAt", abi.IORING_OP_TIMEOUT, absTimespec(t, flags), count, uint32(flags)|timeoutAbs)
 }
 
-func (r *Ring) prepTimeout(method string, ts abi.KernelTimespec, count, flags uint32) (SQE, error) {
-	e, s, err := r.prep(method, abi.IORING_OP_TIMEOUT, -1, 0, 1, uint64(count))
+// prepTimeout prepares a TIMEOUT or LINK_TIMEOUT: a timespec the slot holds, and a count.
+func (r *Ring) prepTimeout(method string, op uint8, ts abi.KernelTimespec, count, flags uint32) (SQE, error) {
+	e, s, err := r.prep(method, op, -1, 0, 1, uint64(count))
 	if err != nil {
 		return SQE{}, err
 	}
@@ -126,16 +127,5 @@ func (r *Ring) PrepTimeoutUpdate(userData uint64, d time.Duration, flags Timeout
 // completes with ETIME; otherwise this one completes with ECANCELED
 // (IORING_OP_LINK_TIMEOUT, 5.5; io_uring_prep_link_timeout).
 func (r *Ring) PrepLinkTimeout(d time.Duration, flags TimeoutFlags) (SQE, error) {
-	return r.prepLinkTimeout("PrepLinkTimeout", relTimespec(d), uint32(flags))
-}
-
-func (r *Ring) prepLinkTimeout(method string, ts abi.KernelTimespec, flags uint32) (SQE, error) {
-	e, s, err := r.prep(method, abi.IORING_OP_LINK_TIMEOUT, -1, 0, 1, 0)
-	if err != nil {
-		return SQE{}, err
-	}
-	slot := r.hold(e, nil, nil)
-	e.Addr = uint64(uintptr(timespecFor(slot, ts)))
-	e.OpFlags = flags
-	return s, nil
+	return r.prepTimeout("PrepLinkTimeout", abi.IORING_OP_LINK_TIMEOUT, relTimespec(d), 0, uint32(flags))
 }
