@@ -1,0 +1,386 @@
+package driver
+
+import (
+	"context"
+	"math"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"github.com/uringo/uring"
+	"github.com/uringo/uring/internal/abi"
+	"golang.org/x/sys/unix"
+)
+
+// The operations. Each takes a context: a context already ended returns its error without
+// submitting anything; one that ends while the operation is in the kernel cancels it there
+// (IORING_OP_ASYNC_CANCEL) and returns the context's error once the kernel has completed the
+// operation, unless it completed successfully first, in which case its result is returned.
+// Results are the kernel's, as the system call gives them: short counts are not retried, and
+// errors are syscall.Errno. A closed Driver returns an error matching os.ErrClosed.
+
+type opKind uint8
+
+const (
+	opRead opKind = iota
+	opWrite
+	opReadv
+	opWritev
+	opFsync
+	opFallocate
+	opFtruncate
+	opStatx
+	opOpenat
+	opClose
+)
+
+// opArgs describes one operation, for the ring (prep) and for the system call (syscall).
+type opArgs struct {
+	kind  opKind
+	fd    int
+	buf   []byte
+	bufs  [][]byte
+	off   int64  // offset, or uring.CurrentPos for the file position
+	n     int64  // fallocate's length, ftruncate's size
+	flags uint32 // fsync's, fallocate's mode, openat's, statx's
+	mode  uint32 // openat's mode, statx's mask
+	path  string
+	stat  *unix.Statx_t
+}
+
+// ReadAt reads up to len(p) bytes from fd at offset off, as pread(2) does (IORING_OP_READ).
+// It returns 0, nil for an empty p and EINVAL for a negative offset.
+func (d *Driver) ReadAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	return d.rw(ctx, opRead, fd, p, off)
+}
+
+// WriteAt writes p to fd at offset off, as pwrite(2) does (IORING_OP_WRITE).
+func (d *Driver) WriteAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	return d.rw(ctx, opWrite, fd, p, off)
+}
+
+// Read reads up to len(p) bytes from fd at its file position and advances it, as read(2) does
+// (IORING_OP_READ at offset -1): for pipes, sockets, terminals, and files read in sequence.
+func (d *Driver) Read(ctx context.Context, fd int, p []byte) (int, error) {
+	return d.rw(ctx, opRead, fd, p, uring.CurrentPos)
+}
+
+// Write writes p to fd at its file position (at the end with O_APPEND), as write(2) does
+// (IORING_OP_WRITE at offset -1).
+func (d *Driver) Write(ctx context.Context, fd int, p []byte) (int, error) {
+	return d.rw(ctx, opWrite, fd, p, uring.CurrentPos)
+}
+
+func (d *Driver) rw(ctx context.Context, kind opKind, fd int, p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		if err := d.check(ctx, fd); err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}
+	return d.run(ctx, &opArgs{kind: kind, fd: fd, buf: p, off: off})
+}
+
+// ReadvAt reads into bufs in order from fd at offset off, as preadv(2) does (IORING_OP_READV).
+func (d *Driver) ReadvAt(ctx context.Context, fd int, bufs [][]byte, off int64) (int, error) {
+	return d.rwv(ctx, opReadv, fd, bufs, off)
+}
+
+// WritevAt writes bufs in order to fd at offset off, as pwritev(2) does (IORING_OP_WRITEV).
+func (d *Driver) WritevAt(ctx context.Context, fd int, bufs [][]byte, off int64) (int, error) {
+	return d.rwv(ctx, opWritev, fd, bufs, off)
+}
+
+func (d *Driver) rwv(ctx context.Context, kind opKind, fd int, bufs [][]byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	if len(bufs) > 1024 { // UIO_MAXIOV
+		return 0, syscall.EINVAL
+	}
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	if total == 0 {
+		if err := d.check(ctx, fd); err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}
+	return d.run(ctx, &opArgs{kind: kind, fd: fd, bufs: bufs, off: off})
+}
+
+// Fsync flushes fd's data and metadata to its device, as fsync(2) does, or with datasync only
+// what reading the data back needs, as fdatasync(2) does (IORING_OP_FSYNC).
+func (d *Driver) Fsync(ctx context.Context, fd int, datasync bool) error {
+	a := opArgs{kind: opFsync, fd: fd}
+	if datasync {
+		a.flags = uint32(uring.FsyncDatasync)
+	}
+	_, err := d.run(ctx, &a)
+	return err
+}
+
+// Fallocate allocates, deallocates or zeroes fd's space over [off, off+length), as
+// fallocate(2) does with mode (uring.FallocKeepSize, FallocPunchHole, FallocZeroRange)
+// (IORING_OP_FALLOCATE).
+func (d *Driver) Fallocate(ctx context.Context, fd int, mode uint32, off, length int64) error {
+	_, err := d.run(ctx, &opArgs{kind: opFallocate, fd: fd, flags: mode, off: off, n: length})
+	return err
+}
+
+// Ftruncate sets fd's size, as ftruncate(2) does (IORING_OP_FTRUNCATE, 6.9; the system call
+// on older kernels).
+func (d *Driver) Ftruncate(ctx context.Context, fd int, size int64) error {
+	_, err := d.run(ctx, &opArgs{kind: opFtruncate, fd: fd, n: size})
+	return err
+}
+
+// Statx fills st with the status of path relative to dirfd, as statx(2) does; with path ""
+// and unix.AT_EMPTY_PATH in flags, of dirfd itself (IORING_OP_STATX).
+func (d *Driver) Statx(ctx context.Context, dirfd int, path string, flags int, mask uint32, st *unix.Statx_t) error {
+	if st == nil {
+		return syscall.EFAULT
+	}
+	_, err := d.run(ctx, &opArgs{kind: opStatx, fd: dirfd, path: path, flags: uint32(flags), mode: mask, stat: st})
+	return err
+}
+
+// Openat opens path relative to dirfd (unix.AT_FDCWD: the working directory) with flags and
+// mode, as openat(2) does, and returns the new fd (IORING_OP_OPENAT). Add unix.O_CLOEXEC to
+// flags as os.OpenFile does; the Driver adds nothing. An Openat whose context ends after the
+// kernel opened the file returns the fd, never leaks it.
+func (d *Driver) Openat(ctx context.Context, dirfd int, path string, flags int, mode uint32) (int, error) {
+	fd, err := d.run(ctx, &opArgs{kind: opOpenat, fd: dirfd, path: path, flags: uint32(flags), mode: mode})
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// CloseFd closes fd, as close(2) does (IORING_OP_CLOSE). As with close(2), the fd is gone even
+// when an error is returned. The caller must make sure no operation on fd is in flight.
+func (d *Driver) CloseFd(ctx context.Context, fd int) error {
+	_, err := d.run(ctx, &opArgs{kind: opClose, fd: fd})
+	return err
+}
+
+// Op is one read or write of a Batch. N and Err are its result.
+type Op struct {
+	Write bool   // write Buf instead of reading into it
+	Fd    int    // the file
+	Buf   []byte // the data, or room for it
+	Off   int64  // the offset in the file, at least 0
+	N     int    // bytes moved, as the kernel gave them (short counts are not retried)
+	Err   error  // nil, a syscall.Errno, or the reason the batch stopped
+}
+
+// Batch runs every operation of ops, submitting them together (one io_uring_enter for as many
+// as the ring has room for), and returns when all have completed. Each Op's N and Err hold its
+// result. The error is non-nil only when the batch could not run to the end: the context
+// ended (ops it cancelled report the context's error) or the Driver was closed.
+func (d *Driver) Batch(ctx context.Context, ops []Op) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(d.shards) == 0 {
+		for i := range ops {
+			if err := ctx.Err(); err != nil {
+				setErr(ops[i:], err)
+				return err
+			}
+			if err, skip := ops[i].check(); skip {
+				ops[i].N, ops[i].Err = 0, err
+				continue
+			}
+			ops[i].N, ops[i].Err = batchArgs(&ops[i]).syscall()
+		}
+		return nil
+	}
+	return d.batch(ctx, ops)
+}
+
+func setErr(ops []Op, err error) {
+	for i := range ops {
+		ops[i].N, ops[i].Err = 0, err
+	}
+}
+
+// check returns the error of an Op refused before it reaches the kernel, or that it has
+// nothing to do (an empty buffer: 0, nil); skip says whether it is either.
+func (op *Op) check() (err error, skip bool) {
+	switch {
+	case op.Off < 0:
+		return syscall.EINVAL, true
+	case op.Fd < 0 || op.Fd != int(int32(op.Fd)):
+		return syscall.EBADF, true
+	case len(op.Buf) == 0:
+		return nil, true
+	}
+	return nil, false
+}
+
+func batchArgs(op *Op) *opArgs {
+	a := &opArgs{kind: opRead, fd: op.Fd, buf: op.Buf, off: op.Off}
+	if op.Write {
+		a.kind = opWrite
+	}
+	return a
+}
+
+// check returns why an operation on fd cannot start: the Driver is closed, ctx has ended, or
+// fd is not a descriptor at all.
+func (d *Driver) check(ctx context.Context, fd int) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if fd < 0 || fd > math.MaxInt32 {
+		return syscall.EBADF
+	}
+	return nil
+}
+
+// run does one operation on the calling goroutine's ring, or with a system call.
+func (d *Driver) run(ctx context.Context, a *opArgs) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if d.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if a.fd != int(int32(a.fd)) || (a.fd < 0 && !(a.fd == unix.AT_FDCWD && (a.kind == opOpenat || a.kind == opStatx))) {
+		return 0, syscall.EBADF
+	}
+	if len(d.shards) == 0 {
+		return a.syscall()
+	}
+	return d.do(ctx, a)
+}
+
+// prep prepares the operation's entry on r.
+func (a *opArgs) prep(r *uring.Ring) (uring.SQE, error) {
+	switch a.kind {
+	case opRead:
+		return r.PrepRead(a.fd, a.buf, a.off)
+	case opWrite:
+		return r.PrepWrite(a.fd, a.buf, a.off)
+	case opReadv:
+		return r.PrepReadv(a.fd, a.bufs, a.off)
+	case opWritev:
+		return r.PrepWritev(a.fd, a.bufs, a.off)
+	case opFsync:
+		return r.PrepFsync(a.fd, uring.FsyncFlags(a.flags))
+	case opFallocate:
+		return r.PrepFallocate(a.fd, a.flags, a.off, a.n)
+	}
+	return a.prepRaw(r)
+}
+
+// prepRaw builds the entries of the file-system operations by hand.
+// TODO(merge): use Ring.PrepOpenat, PrepStatx, PrepFtruncate and PrepClose once on main.
+func (a *opArgs) prepRaw(r *uring.Ring) (uring.SQE, error) {
+	var path []byte
+	if a.kind == opOpenat || a.kind == opStatx {
+		if strings.IndexByte(a.path, 0) >= 0 {
+			return uring.SQE{}, syscall.EINVAL
+		}
+		path = append([]byte(a.path), 0)
+	}
+	sqe, e, err := r.PrepUnsafe()
+	if err != nil {
+		return sqe, err
+	}
+	e.Fd = int32(a.fd)
+	switch a.kind {
+	case opFtruncate:
+		e.Opcode = abi.IORING_OP_FTRUNCATE
+		e.Off = uint64(a.n)
+	case opClose:
+		e.Opcode = abi.IORING_OP_CLOSE
+	case opOpenat:
+		e.Opcode = abi.IORING_OP_OPENAT
+		e.Addr = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(path))))
+		e.Len = a.mode
+		e.OpFlags = a.flags
+		sqe.KeepAlive(path)
+	case opStatx:
+		e.Opcode = abi.IORING_OP_STATX
+		e.Addr = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(path))))
+		e.Len = a.mode
+		e.Off = uint64(uintptr(unsafe.Pointer(a.stat)))
+		e.OpFlags = a.flags
+		sqe.KeepAlive(path)
+		sqe.KeepAlive(a.stat)
+	}
+	return sqe, nil
+}
+
+// syscall does the operation with plain system calls, retrying after EINTR (except close,
+// which must never be retried).
+func (a *opArgs) syscall() (int, error) {
+	for {
+		n, err := a.syscallOnce()
+		if err == nil {
+			return n, nil
+		}
+		if err != syscall.EINTR || a.kind == opClose {
+			return 0, err
+		}
+	}
+}
+
+func (a *opArgs) syscallOnce() (int, error) {
+	switch a.kind {
+	case opRead:
+		if a.off == uring.CurrentPos {
+			return unix.Read(a.fd, a.buf)
+		}
+		return unix.Pread(a.fd, a.buf, a.off)
+	case opWrite:
+		if a.off == uring.CurrentPos {
+			return unix.Write(a.fd, a.buf)
+		}
+		return unix.Pwrite(a.fd, a.buf, a.off)
+	case opReadv:
+		return unix.Preadv(a.fd, a.bufs, a.off)
+	case opWritev:
+		return unix.Pwritev(a.fd, a.bufs, a.off)
+	case opFsync:
+		if a.flags&uint32(uring.FsyncDatasync) != 0 {
+			return 0, unix.Fdatasync(a.fd)
+		}
+		return 0, unix.Fsync(a.fd)
+	case opFallocate:
+		return 0, unix.Fallocate(a.fd, a.flags, a.off, a.n)
+	case opFtruncate:
+		return 0, unix.Ftruncate(a.fd, a.n)
+	case opStatx:
+		return 0, unix.Statx(a.fd, a.path, int(a.flags), int(a.mode), a.stat)
+	case opOpenat:
+		return unix.Openat(a.fd, a.path, int(a.flags), a.mode)
+	case opClose:
+		return 0, unix.Close(a.fd)
+	}
+	return 0, syscall.ENOSYS
+}
