@@ -45,10 +45,13 @@ func TestRegisterOpListAndHelpers(t *testing.T) {
 		}
 	}
 	rt := reflect.TypeOf(&Ring{})
+	// Register opcodes used by package functions rather than Ring methods; naming the function
+	// here makes the compiler check it exists.
+	funcs := map[string]any{"SendMsgRing": SendMsgRing}
 	for op, names := range registerHelpersByOp {
 		for _, n := range names {
-			if _, ok := rt.MethodByName(n); !ok {
-				t.Errorf("%v names %s, which is not a Ring method", op, n)
+			if _, ok := rt.MethodByName(n); !ok && funcs[n] == nil {
+				t.Errorf("%v names %s, which is not a Ring method or a known function", op, n)
 			}
 		}
 	}

@@ -89,14 +89,14 @@ func iovecs(method string, s *opSlot, bufs [][]byte) (unsafe.Pointer, uint32, er
 // PrepNop prepares an operation that does nothing and completes with result 0
 // (IORING_OP_NOP, 5.1; io_uring_prep_nop).
 func (r *Ring) PrepNop() (SQE, error) {
-	_, s, err := r.prep("PrepNop", abi.IORING_OP_NOP, 0, 0, 0, 0)
+	_, s, err := r.prep("PrepNop", abi.IORING_OP_NOP, -1, 0, 0, 0)
 	return s, err
 }
 
 // PrepNopResult prepares a NOP that completes with result res: a way to test error paths, like
 // a negated errno in the middle of a link chain (IORING_NOP_INJECT_RESULT, 6.12).
 func (r *Ring) PrepNopResult(res int32) (SQE, error) {
-	e, s, err := r.prep("PrepNopResult", abi.IORING_OP_NOP, 0, 0, uint32(res), 0)
+	e, s, err := r.prep("PrepNopResult", abi.IORING_OP_NOP, -1, 0, uint32(res), 0)
 	if err == nil {
 		e.OpFlags = abi.IORING_NOP_INJECT_RESULT
 	}

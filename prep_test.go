@@ -407,3 +407,28 @@ func TestCancel(t *testing.T) {
 	wantRes(t, m[103], 1)
 	wantErrno(t, m[6], syscall.ECANCELED)
 }
+
+// TestLinkTimeoutUpdate shortens a linked timeout with TimeoutLinkUpdate (the entry carries
+// IORING_TIMEOUT_UPDATE too, as liburing's io_uring_prep_timeout_update sets it): the poll it
+// guards is cancelled soon after, not ten seconds later.
+func TestLinkTimeoutUpdate(t *testing.T) {
+	r := newRing(t, 8)
+	pr, _ := pipe(t)
+	must(t)(r.PrepPollAdd(int(pr.Fd()), unix.POLLIN)).SetUserData(1).SetFlags(SQELink)
+	must(t)(r.PrepLinkTimeout(10*time.Second, 0)).SetUserData(2)
+	if _, err := r.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	must(t)(r.PrepTimeoutUpdate(2, 20*time.Millisecond, TimeoutLinkUpdate)).SetUserData(3)
+	m := byUserData(t, submitWait(t, r, 3))
+	wantRes(t, m[3], 0)
+	wantErrno(t, m[1], syscall.ECANCELED)
+	wantErrno(t, m[2], syscall.ETIME)
+	if el := time.Since(start); el < 10*time.Millisecond || el > 5*time.Second {
+		t.Fatalf("the updated link timeout fired after %v", el)
+	}
+	if r.ops.live != 0 {
+		t.Fatalf("%d slots live", r.ops.live)
+	}
+}

@@ -115,10 +115,9 @@ func (r *Ring) PrepTimeoutUpdate(userData uint64, d time.Duration, flags Timeout
 	}
 	slot := r.hold(e, nil, nil)
 	e.Off = uint64(uintptr(timespecFor(slot, relTimespec(d)))) // addr2
-	if flags&TimeoutLinkUpdate == 0 {
-		flags |= timeoutUpdate
-	}
-	e.OpFlags = uint32(flags)
+	// IORING_TIMEOUT_UPDATE always, as liburing sets it; with TimeoutLinkUpdate the kernel
+	// updates the linked timeout.
+	e.OpFlags = uint32(flags) | timeoutUpdate
 	return s, nil
 }
 

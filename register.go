@@ -15,6 +15,8 @@ type resources struct {
 }
 
 // keepAlive holds v until the ring is closed.
+//
+//lint:ignore U1000 the registrations of Go memory use it
 func (rs *resources) keepAlive(v any) { rs.keep = append(rs.keep, v) }
 
 // release drops what the ring held; called by Close once nothing is in flight.
