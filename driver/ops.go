@@ -5,10 +5,8 @@ import (
 	"math"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"github.com/uringo/uring"
-	"github.com/uringo/uring/internal/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -272,6 +270,9 @@ func (d *Driver) run(ctx context.Context, a *opArgs) (int, error) {
 	if a.fd != int(int32(a.fd)) || (a.fd < 0 && !(a.fd == unix.AT_FDCWD && (a.kind == opOpenat || a.kind == opStatx))) {
 		return 0, syscall.EBADF
 	}
+	if (a.kind == opOpenat || a.kind == opStatx) && strings.IndexByte(a.path, 0) >= 0 {
+		return 0, syscall.EINVAL // as unix.Openat and unix.Statx say
+	}
 	if len(d.shards) == 0 {
 		return a.syscall()
 	}
@@ -293,47 +294,16 @@ func (a *opArgs) prep(r *uring.Ring) (uring.SQE, error) {
 		return r.PrepFsync(a.fd, uring.FsyncFlags(a.flags))
 	case opFallocate:
 		return r.PrepFallocate(a.fd, a.flags, a.off, a.n)
-	}
-	return a.prepRaw(r)
-}
-
-// prepRaw builds the entries of the file-system operations by hand.
-// TODO(merge): use Ring.PrepOpenat, PrepStatx, PrepFtruncate and PrepClose once on main.
-func (a *opArgs) prepRaw(r *uring.Ring) (uring.SQE, error) {
-	var path []byte
-	if a.kind == opOpenat || a.kind == opStatx {
-		if strings.IndexByte(a.path, 0) >= 0 {
-			return uring.SQE{}, syscall.EINVAL
-		}
-		path = append([]byte(a.path), 0)
-	}
-	sqe, e, err := r.PrepUnsafe()
-	if err != nil {
-		return sqe, err
-	}
-	e.Fd = int32(a.fd)
-	switch a.kind {
 	case opFtruncate:
-		e.Opcode = abi.IORING_OP_FTRUNCATE
-		e.Off = uint64(a.n)
-	case opClose:
-		e.Opcode = abi.IORING_OP_CLOSE
-	case opOpenat:
-		e.Opcode = abi.IORING_OP_OPENAT
-		e.Addr = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(path))))
-		e.Len = a.mode
-		e.OpFlags = a.flags
-		sqe.KeepAlive(path)
+		return r.PrepFtruncate(a.fd, a.n)
 	case opStatx:
-		e.Opcode = abi.IORING_OP_STATX
-		e.Addr = uint64(uintptr(unsafe.Pointer(unsafe.SliceData(path))))
-		e.Len = a.mode
-		e.Off = uint64(uintptr(unsafe.Pointer(a.stat)))
-		e.OpFlags = a.flags
-		sqe.KeepAlive(path)
-		sqe.KeepAlive(a.stat)
+		return r.PrepStatx(a.fd, a.path, int(a.flags), a.mode, a.stat)
+	case opOpenat:
+		return r.PrepOpenat(a.fd, a.path, int(a.flags), a.mode)
+	case opClose:
+		return r.PrepClose(a.fd)
 	}
-	return sqe, nil
+	return uring.SQE{}, syscall.ENOSYS
 }
 
 // syscall does the operation with plain system calls, retrying after EINTR (except close,
