@@ -47,7 +47,8 @@ type opArgs struct {
 }
 
 // ReadAt reads up to len(p) bytes from fd at offset off, as pread(2) does (IORING_OP_READ).
-// It returns 0, nil for an empty p and EINVAL for a negative offset.
+// It returns 0, nil for an empty p and EINVAL for a negative offset. Unlike pread, which
+// fails with ESPIPE, a ring reads a pipe or socket at any offset, ignoring it.
 func (d *Driver) ReadAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
