@@ -17,21 +17,6 @@ import (
 // *File, comparing every result, every error (its type, Op and cause), the file positions and
 // the files' contents.
 
-// target is what both files offer.
-type target interface {
-	Read([]byte) (int, error)
-	ReadAt([]byte, int64) (int, error)
-	Write([]byte) (int, error)
-	WriteAt([]byte, int64) (int, error)
-	WriteString(string) (int, error)
-	Seek(int64, int) (int64, error)
-	Truncate(int64) error
-	Sync() error
-	Stat() (fs.FileInfo, error)
-	Close() error
-	Name() string
-}
-
 // sameErr reports whether two errors say the same thing, allowing for the two paths.
 func sameErr(a, b error, pathA, pathB string) bool {
 	if a == nil || b == nil {
@@ -55,6 +40,7 @@ type differ struct {
 	f      *File
 	closed bool
 	log    []string
+	errs   map[string]int // errors seen, by kind: the test must exercise the error paths
 }
 
 func (d *differ) fail(format string, args ...any) {
@@ -67,6 +53,9 @@ func (d *differ) same(what string, n1, n2 int64, e1, e2 error) {
 	d.t.Helper()
 	if n1 != n2 || !sameErr(e1, e2, d.o.Name(), d.f.Name()) {
 		d.fail("%s: os gave %d, %v; File gave %d, %v", what, n1, e1, n2, e2)
+	}
+	if e1 != nil {
+		d.errs[fmt.Sprintf("%s: %v", what, errors.Unwrap(e1))]++
 	}
 }
 
@@ -257,7 +246,7 @@ func TestDifferential(t *testing.T) {
 					t.Fatalf("open: %v, %v", e1, e2)
 				}
 				defer o.Close()
-				d := &differ{t: t, rng: rng, o: o, f: f}
+				d := &differ{t: t, rng: rng, o: o, f: f, errs: map[string]int{}}
 				const ops = 1500
 				for i := 0; i < ops; i++ {
 					d.step()
@@ -276,6 +265,10 @@ func TestDifferential(t *testing.T) {
 				e1, e2 = o.Close(), f.Close()
 				d.same("second Close", 0, 0, e1, e2)
 				d.check()
+				if len(d.errs) < 5 {
+					t.Errorf("only %d kinds of error seen: %v", len(d.errs), d.errs)
+				}
+				t.Logf("errors compared: %v", d.errs)
 			})
 		}
 	}

@@ -48,7 +48,7 @@ type File struct {
 	// seek is 0 until the first positioned operation asks, then seekable or stream. A ring
 	// reads a pipe or socket at any offset, ignoring it; pread(2) refuses with ESPIPE, as
 	// the positioned methods must.
-	seek atomic.Int32
+	seek    atomic.Int32
 	closeMu sync.Mutex // serialises the close of fd with Close's report of its error
 	rmu     sync.Mutex // serialises Read, as os's read lock does
 	wmu     sync.Mutex // serialises Write, as os's write lock does
@@ -445,7 +445,9 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 
 // Sync commits the file's contents and metadata to stable storage, as os.File.Sync does
 // (fsync(2) through IORING_OP_FSYNC).
-func (f *File) Sync() error { return f.simple("sync", func() error { return f.d.Fsync(bg, f.fd, false) }) }
+func (f *File) Sync() error {
+	return f.simple("sync", func() error { return f.d.Fsync(bg, f.fd, false) })
+}
 
 // Datasync commits the file's contents and the metadata needed to read them back, as
 // fdatasync(2) does (IORING_OP_FSYNC with IORING_FSYNC_DATASYNC). Its errors' Op is
