@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/uringo/uring"
 )
 
 // Benchmarks of the goroutine layer against os.File, side by side in one run:
@@ -220,6 +222,151 @@ func BenchmarkReadLatency(b *testing.B) {
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkRatio measures the driver against os.File side by side: it alternates between
+// them in slices of 100 ms (URING_BENCH_SLICE_MS) for 10 rounds (URING_BENCH_ROUNDS), so that
+// a load that comes and goes on a shared machine weighs on both alike, and reports each one's
+// IOPS and their ratio. Run it once: go test ./driver -run '^$' -bench Ratio -benchtime 1x.
+func BenchmarkRatio(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		flags int
+		opts  []Option
+	}{
+		{"cached", 0, nil},
+		{"cached-noyield", 0, []Option{withYield(yieldNever)}},
+		{"cached-yield", 0, []Option{withYield(yieldAlways)}},
+		{"direct", syscall.O_DIRECT, nil},
+		{"direct-noyield", syscall.O_DIRECT, []Option{withYield(yieldNever)}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			path, size := benchFile(b)
+			if c.flags == 0 {
+				warm(b, path)
+			}
+			f, err := os.OpenFile(path, os.O_RDONLY|c.flags, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			d, err := New(c.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			fd, blocks, ctx := int(f.Fd()), size/benchBlock, context.Background()
+			slice, rounds := envInt("URING_BENCH_SLICE_MS", 100), envInt("URING_BENCH_ROUNDS", 10)
+			run := func(read func(p []byte, off int64) (int, error)) (int64, time.Duration) {
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				total := int64(0)
+				stop := time.Now().Add(time.Duration(slice) * time.Millisecond)
+				start := time.Now()
+				for g := 0; g < 64; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						buf := alignedBuf()
+						rng := rand.New(rand.NewPCG(rand.Uint64(), 0))
+						n := int64(0)
+						for ; n%64 != 0 || time.Now().Before(stop); n++ {
+							if m, err := read(buf, rng.Int64N(blocks)*benchBlock); m != benchBlock || err != nil {
+								b.Errorf("read: %d, %v", m, err)
+								return
+							}
+						}
+						mu.Lock()
+						total += n
+						mu.Unlock()
+					}()
+				}
+				wg.Wait()
+				return total, time.Since(start)
+			}
+			var osOps, drvOps int64
+			var osTime, drvTime time.Duration
+			b.ResetTimer()
+			for range b.N {
+				for r := 0; r < rounds; r++ {
+					n, t := run(f.ReadAt)
+					osOps, osTime = osOps+n, osTime+t
+					n, t = run(func(p []byte, off int64) (int, error) { return d.ReadAt(ctx, fd, p, off) })
+					drvOps, drvTime = drvOps+n, drvTime+t
+				}
+			}
+			osIOPS, drvIOPS := float64(osOps)/osTime.Seconds(), float64(drvOps)/drvTime.Seconds()
+			b.ReportMetric(osIOPS, "os-IOPS")
+			b.ReportMetric(drvIOPS, "driver-IOPS")
+			b.ReportMetric(drvIOPS/osIOPS, "ratio")
+			st := d.Stats()
+			b.ReportMetric(float64(st.Enters)/float64(drvOps), "enters/op")
+			b.ReportMetric(float64(st.Parked)/float64(drvOps), "parked/op")
+		})
+	}
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		fmt.Sscan(v, &def)
+	}
+	return def
+}
+
+// BenchmarkKernel is what the kernel gives without the driver, for comparison: two goroutines
+// (one per CPU here), each doing cached 4 KiB random reads with pread (batch=0) or on a Ring
+// of its own in batches of 1, 4 and 16. It bounds what any goroutine layer can reach.
+func BenchmarkKernel(b *testing.B) {
+	path, size := benchFile(b)
+	warm(b, path)
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for _, batch := range []int{0, 1, 4, 16} {
+		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
+			var wg sync.WaitGroup
+			start := time.Now()
+			for g := 0; g < 2; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(g), 2))
+					if batch == 0 {
+						buf := make([]byte, benchBlock)
+						for i := 0; i < b.N/2; i++ {
+							f.ReadAt(buf, rng.Int64N(size/benchBlock)*benchBlock)
+						}
+						return
+					}
+					r, err := uring.New(256)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer r.Close()
+					bufs := make([][]byte, batch)
+					for i := range bufs {
+						bufs[i] = make([]byte, benchBlock)
+					}
+					for i := 0; i < b.N/2; i += batch {
+						for j := range bufs {
+							r.PrepRead(int(f.Fd()), bufs[j], rng.Int64N(size/benchBlock)*benchBlock)
+						}
+						r.SubmitAndWait(uint32(batch))
+						for c := range r.Completions() {
+							if c.Res != benchBlock {
+								b.Errorf("read: %d", c.Res)
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "IOPS")
 		})
 	}
 }

@@ -73,9 +73,9 @@ type config struct {
 type yieldMode uint8
 
 const (
-	yieldAsync  yieldMode = iota // when operations of the shard are waiting in the kernel
-	yieldNever                   // submit at once
-	yieldAlways                  // before every submission
+	yieldAdaptive yieldMode = iota // see shard.shouldYield
+	yieldNever                     // submit at once
+	yieldAlways                    // before every submission
 )
 
 // WithShards sets the number of rings. The default is GOMAXPROCS at New, at most 64: one per
