@@ -1,9 +1,8 @@
 package file
 
 import (
-	"errors"
 	"io"
-	"io/fs"
+	"os"
 
 	"github.com/uringo/uring/driver"
 )
@@ -25,36 +24,25 @@ type IO struct {
 // The IOs run in no particular order: do not overlap a write with another IO of the batch.
 func (f *File) Batch(ios []IO) error {
 	if f == nil {
-		return errors.New("file: Batch on a nil File")
+		return os.ErrInvalid
 	}
 	ops := make([]driver.Op, 0, len(ios))
 	idx := make([]int, 0, len(ios))
 	for i := range ios {
 		x := &ios[i]
-		x.N, x.Err = 0, nil
-		switch {
-		case x.Write && f.append:
-			x.Err = errWriteAtInAppendMode
-		case x.Off < 0 && x.Write:
-			x.Err = &fs.PathError{Op: "writeat", Path: f.name, Err: errors.New("negative offset")}
-		case x.Off < 0:
-			x.Err = &fs.PathError{Op: "readat", Path: f.name, Err: errors.New("negative offset")}
-		case len(x.Buf) > 0:
+		x.N, x.Err = 0, f.atErr(x.Write, x.Off)
+		if x.Err == nil && len(x.Buf) > 0 {
 			ops = append(ops, driver.Op{Write: x.Write, Fd: f.fd, Buf: x.Buf[:min(len(x.Buf), maxRW)], Off: x.Off})
 			idx = append(idx, i)
 		}
 	}
-	err := f.incref()
-	if err == nil {
-		defer f.decref()
-		err = f.positioned()
-	}
-	if err != nil {
+	if err := f.beginAt(); err != nil {
 		for _, i := range idx {
 			ios[i].Err = f.wrapErr(opName(ios[i].Write), err)
 		}
 		return firstErr(ios)
 	}
+	defer f.decref()
 	for len(ops) > 0 {
 		f.d.Batch(bg, ops) // each op carries its result, and the reason the batch stopped
 		more, moreIdx := ops[:0], idx[:0]

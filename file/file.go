@@ -65,6 +65,22 @@ var errClosing = errors.New("use of closed file")
 // errWriteAtInAppendMode is os's error for WriteAt on a file opened with O_APPEND.
 var errWriteAtInAppendMode = errors.New("os: invalid use of WriteAt on file opened with O_APPEND")
 
+// atErr returns the error os gives a positioned read (write false) or write before any I/O:
+// a nil File, a write to a file opened with O_APPEND, a negative offset.
+func (f *File) atErr(write bool, off int64) error {
+	switch {
+	case f == nil:
+		return os.ErrInvalid
+	case write && f.append:
+		return errWriteAtInAppendMode
+	case off < 0 && write:
+		return &fs.PathError{Op: "writeat", Path: f.name, Err: errors.New("negative offset")}
+	case off < 0:
+		return &fs.PathError{Op: "readat", Path: f.name, Err: errors.New("negative offset")}
+	}
+	return nil
+}
+
 // Open opens the named file for reading, as os.Open does.
 func Open(name string) (*File, error) { return OpenFile(name, os.O_RDONLY, 0) }
 
@@ -161,6 +177,19 @@ func (f *File) positioned() error {
 	}
 	if s == stream {
 		return syscall.ESPIPE
+	}
+	return nil
+}
+
+// beginAt counts a positioned operation in, or returns errClosing, or ESPIPE for a file that
+// has no position. The caller calls decref when it returns nil.
+func (f *File) beginAt() error {
+	if err := f.incref(); err != nil {
+		return err
+	}
+	if err := f.positioned(); err != nil {
+		f.decref()
+		return err
 	}
 	return nil
 }
@@ -283,17 +312,23 @@ func eof(n int, err error) (int, error) {
 
 // ReadAt reads len(b) bytes at offset off, as os.File.ReadAt does: it loops over short reads
 // and returns io.EOF with the bytes read when the file ends first.
-func (f *File) ReadAt(b []byte, off int64) (n int, err error) {
-	if f == nil {
-		return 0, os.ErrInvalid
-	}
-	if off < 0 {
-		return 0, &fs.PathError{Op: "readat", Path: f.name, Err: errors.New("negative offset")}
+func (f *File) ReadAt(b []byte, off int64) (n int, err error) { return f.at(b, off, false) }
+
+// at is ReadAt (write false) or WriteAt: os's loop over pread or pwrite.
+func (f *File) at(b []byte, off int64, write bool) (n int, err error) {
+	if err := f.atErr(write, off); err != nil {
+		return 0, err
 	}
 	for len(b) > 0 {
-		m, e := f.pread(b, off)
+		var m int
+		var e error
+		if write {
+			m, e = f.pwrite(b, off)
+		} else {
+			m, e = f.pread(b, off)
+		}
 		if e != nil {
-			err = f.wrapErr("read", e)
+			err = f.wrapErr(opName(write), e)
 			break
 		}
 		n += m
@@ -304,13 +339,10 @@ func (f *File) ReadAt(b []byte, off int64) (n int, err error) {
 }
 
 func (f *File) pread(b []byte, off int64) (int, error) {
-	if err := f.incref(); err != nil {
+	if err := f.beginAt(); err != nil {
 		return 0, err
 	}
 	defer f.decref()
-	if err := f.positioned(); err != nil {
-		return 0, err
-	}
 	if len(b) > maxRW {
 		b = b[:maxRW]
 	}
@@ -387,37 +419,13 @@ func (f *File) WriteString(s string) (int, error) { return f.Write([]byte(s)) }
 
 // WriteAt writes b at offset off, as os.File.WriteAt does: it loops until all of b is written,
 // and fails on a file opened with O_APPEND.
-func (f *File) WriteAt(b []byte, off int64) (n int, err error) {
-	if f == nil {
-		return 0, os.ErrInvalid
-	}
-	if f.append {
-		return 0, errWriteAtInAppendMode
-	}
-	if off < 0 {
-		return 0, &fs.PathError{Op: "writeat", Path: f.name, Err: errors.New("negative offset")}
-	}
-	for len(b) > 0 {
-		m, e := f.pwrite(b, off)
-		if e != nil {
-			err = f.wrapErr("write", e)
-			break
-		}
-		n += m
-		b = b[m:]
-		off += int64(m)
-	}
-	return n, err
-}
+func (f *File) WriteAt(b []byte, off int64) (n int, err error) { return f.at(b, off, true) }
 
 func (f *File) pwrite(b []byte, off int64) (int, error) {
-	if err := f.incref(); err != nil {
+	if err := f.beginAt(); err != nil {
 		return 0, err
 	}
 	defer f.decref()
-	if err := f.positioned(); err != nil {
-		return 0, err
-	}
 	pos := off
 	return loopWrite(b, func(p []byte) (int, error) {
 		n, err := f.d.WriteAt(bg, f.fd, p, pos)

@@ -1,57 +1,35 @@
 package file
 
 import (
-	"errors"
 	"io"
-	"io/fs"
-	"os"
 )
 
 // ReadAtv reads into bufs, in order, from offset off (preadv(2) through IORING_OP_READV),
 // with ReadAt's rules: it loops until every buffer is full, and returns io.EOF with the bytes
 // read when the file ends first.
 func (f *File) ReadAtv(bufs [][]byte, off int64) (n int, err error) {
-	if f == nil {
-		return 0, os.ErrInvalid
-	}
-	if off < 0 {
-		return 0, &fs.PathError{Op: "readat", Path: f.name, Err: errors.New("negative offset")}
-	}
-	bufs = trim(append([][]byte(nil), bufs...), 0)
-	for len(bufs) > 0 {
-		m, e := f.vector(bufs, off, false)
-		if e != nil {
-			err = f.wrapErr("read", e)
-			break
-		}
-		n += m
-		off += int64(m)
-		bufs = trim(bufs, m)
-	}
-	return n, err
+	return f.vectored(bufs, off, false)
 }
 
 // WriteAtv writes bufs, in order, at offset off (pwritev(2) through IORING_OP_WRITEV), with
 // WriteAt's rules: it loops until everything is written, and fails on a file opened with
 // O_APPEND.
 func (f *File) WriteAtv(bufs [][]byte, off int64) (n int, err error) {
-	if f == nil {
-		return 0, os.ErrInvalid
-	}
-	if f.append {
-		return 0, errWriteAtInAppendMode
-	}
-	if off < 0 {
-		return 0, &fs.PathError{Op: "writeat", Path: f.name, Err: errors.New("negative offset")}
+	return f.vectored(bufs, off, true)
+}
+
+func (f *File) vectored(bufs [][]byte, off int64, write bool) (n int, err error) {
+	if err := f.atErr(write, off); err != nil {
+		return 0, err
 	}
 	bufs = trim(append([][]byte(nil), bufs...), 0)
 	for len(bufs) > 0 {
-		m, e := f.vector(bufs, off, true)
-		if e == nil && m == 0 {
+		m, e := f.vector(bufs, off, write)
+		if e == nil && m == 0 && write {
 			e = io.ErrUnexpectedEOF
 		}
 		if e != nil {
-			err = f.wrapErr("write", e)
+			err = f.wrapErr(opName(write), e)
 			break
 		}
 		n += m
@@ -63,13 +41,10 @@ func (f *File) WriteAtv(bufs [][]byte, off int64) (n int, err error) {
 
 // vector does one vectored read or write of at most 1024 buffers (UIO_MAXIOV).
 func (f *File) vector(bufs [][]byte, off int64, write bool) (int, error) {
-	if err := f.incref(); err != nil {
+	if err := f.beginAt(); err != nil {
 		return 0, err
 	}
 	defer f.decref()
-	if err := f.positioned(); err != nil {
-		return 0, err
-	}
 	bufs = bufs[:min(len(bufs), 1024)]
 	if write {
 		return f.d.WritevAt(bg, f.fd, bufs, off)
