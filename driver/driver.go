@@ -186,6 +186,7 @@ type Stats struct {
 	Handoffs  uint64 // times a submitter handed the submitting role to a waiting goroutine
 	Cancels   uint64 // operations cancelled in the kernel (ASYNC_CANCEL) for an ended context
 	Throttled uint64 // times a caller waited because its ring had the most operations in flight
+	InFlight  uint64 // completions the kernel owes now (operations and cancellations)
 }
 
 // Stats returns the Driver's counters so far.
@@ -194,6 +195,7 @@ func (d *Driver) Stats() Stats {
 	for _, s := range d.shards {
 		s.mu.Lock()
 		st := s.stats
+		st.InFlight = uint64(s.outstanding)
 		s.mu.Unlock()
 		t.Ops += st.Ops
 		t.Enters += st.Enters
@@ -203,6 +205,7 @@ func (d *Driver) Stats() Stats {
 		t.Handoffs += st.Handoffs
 		t.Cancels += st.Cancels
 		t.Throttled += st.Throttled
+		t.InFlight += st.InFlight
 	}
 	return t
 }

@@ -334,14 +334,43 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func outstanding(d *Driver) int {
-	n := 0
-	for _, s := range d.shards {
-		s.mu.Lock()
-		n += s.outstanding
-		s.mu.Unlock()
+func outstanding(d *Driver) int { return int(d.Stats().InFlight) }
+
+// TestCancelFd cancels every operation waiting on an fd.
+func TestCancelFd(t *testing.T) {
+	d := newDriver(t)
+	r, w := pipe(t)
+	other, _ := pipe(t)
+	errs := make(chan error, 4)
+	for i := 0; i < 3; i++ {
+		go func() {
+			_, err := d.Read(bg(), r, make([]byte, 1))
+			errs <- err
+		}()
 	}
-	return n
+	ctx, cancel := context.WithCancel(bg())
+	go func() {
+		_, err := d.Read(ctx, other, make([]byte, 1))
+		errs <- err
+	}()
+	eventually(t, "four reads in the kernel", func() bool { return outstanding(d) == 4 })
+	d.CancelFd(r)
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != syscall.ECANCELED {
+			t.Errorf("read of the cancelled fd: %v, want ECANCELED", err)
+		}
+	}
+	if outstanding(d) != 1 {
+		t.Errorf("%d operations in flight, want the read of the other fd", outstanding(d))
+	}
+	cancel()
+	if err := <-errs; err != context.Canceled {
+		t.Errorf("the other read: %v", err)
+	}
+	unix.Write(w, []byte("z"))
+	if n, err := d.Read(bg(), r, make([]byte, 1)); n != 1 || err != nil {
+		t.Errorf("read after CancelFd: %d, %v", n, err)
+	}
 }
 
 func TestDeadline(t *testing.T) {

@@ -171,6 +171,20 @@ func (d *Driver) CloseFd(ctx context.Context, fd int) error {
 	return err
 }
 
+// CancelFd asks the kernel to cancel every operation on fd that is in flight
+// (IORING_OP_ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD|ALL, 5.19), and returns without waiting:
+// those calls return ECANCELED, or their result if they completed first. Reads of pipes and
+// sockets that wait for data are cancelled; file I/O that is under way may not be. A closer
+// uses it to unblock the callers of an fd before closing it, as os.File.Close does for pipes.
+func (d *Driver) CancelFd(fd int) {
+	if d.closed.Load() || fd < 0 || fd > math.MaxInt32 {
+		return
+	}
+	for _, s := range d.shards {
+		s.cancelFd(fd)
+	}
+}
+
 // Op is one read or write of a Batch. N and Err are its result.
 type Op struct {
 	Write bool   // write Buf instead of reading into it

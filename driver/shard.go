@@ -42,7 +42,7 @@ type shard struct {
 	outstanding int
 	submitting  bool
 	queued      []uint32 // requests prepared since the submitter's last Publish, in SQ order
-	cancels     []uint64 // user data to cancel (cancelAll: everything), waiting for SQ room
+	cancels     []uint64 // user data to cancel (cancelAll, cancelFd|fd), waiting for SQ room
 
 	turnHead, turnTail *waiter   // callers waiting for room, first come first served
 	sqWait             []*waiter // callers that found the SQ full, woken after the next enter
@@ -74,6 +74,7 @@ const (
 	genMask   = 1<<30 - 1
 	tagBit    = uint64(1) << 62 // user data of the driver's own cancellations
 	cancelAll = ^uint64(0)      // in shard.cancels: cancel every operation of the ring
+	cancelFd  = uint64(1) << 63 // in shard.cancels, with an fd: cancel every operation on it
 )
 
 type reqState uint8
@@ -693,9 +694,12 @@ func (s *shard) prepCancels() {
 		ud := s.cancels[i]
 		var sqe uring.SQE
 		var err error
-		if ud == cancelAll {
+		switch {
+		case ud == cancelAll:
 			sqe, err = s.ring.PrepCancel(0, uring.CancelAny|uring.CancelAll)
-		} else {
+		case ud&cancelFd != 0:
+			sqe, err = s.ring.PrepCancelFd(int(int32(ud)), uring.CancelAll)
+		default:
 			sqe, err = s.ring.PrepCancel(ud, 0)
 		}
 		if err != nil {
@@ -789,6 +793,21 @@ func (s *shard) checkIdle() {
 	if s.idle != nil && s.outstanding == 0 && !s.submitting && !s.reaping && !s.needsSubmit() {
 		close(s.idle)
 		s.idle = nil
+	}
+}
+
+// cancelFd asks the kernel to cancel every operation on fd in flight, and returns without
+// waiting for them.
+func (s *shard) cancelFd(fd int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outstanding == 0 || s.broken != nil || s.closed {
+		return
+	}
+	s.cancels = append(s.cancels, cancelFd|uint64(uint32(fd)))
+	if !s.submitting {
+		s.submitting = true
+		s.flush(nil)
 	}
 }
 

@@ -231,8 +231,9 @@ func (f *File) destroy() error {
 }
 
 // Close closes the File, as os.File.Close does: later calls fail with an error matching
-// os.ErrClosed, and so does a second Close. Operations in flight finish first; the last one
-// closes the descriptor.
+// os.ErrClosed, and so does a second Close. Operations in flight are cancelled in the kernel
+// where they are waiting (a read of an empty pipe returns os.ErrClosed, as in os) or finish;
+// the last one closes the descriptor.
 func (f *File) Close() error {
 	if f == nil {
 		return os.ErrInvalid
@@ -244,7 +245,10 @@ func (f *File) Close() error {
 		}
 		if f.refs.CompareAndSwap(old, old|closedBit) {
 			if old != 0 {
-				return nil // the last operation out closes it
+				// Unblock the callers waiting on the file (a pipe read, say), as os does
+				// for pollable files; the last one out closes it.
+				f.d.CancelFd(f.fd)
+				return nil
 			}
 			break
 		}
@@ -264,8 +268,8 @@ func (f *File) wrapErr(op string, err error) error {
 	if err == nil || err == io.EOF {
 		return err
 	}
-	if err == errClosing {
-		err = os.ErrClosed
+	if err == errClosing || (err == syscall.ECANCELED && f.refs.Load()&closedBit != 0) {
+		err = os.ErrClosed // closed before or while the operation ran
 	}
 	return &fs.PathError{Op: op, Path: f.name, Err: err}
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/uringo/uring/driver"
 	"github.com/uringo/uring/internal/sandbox"
@@ -136,6 +137,42 @@ func TestNewFile(t *testing.T) {
 	fr.Close()
 	if fr.Fd() != ^uintptr(0) {
 		t.Errorf("Fd after Close: %d", fr.Fd())
+	}
+}
+
+// TestCloseUnblocks: Close of a File whose read waits on an empty pipe makes the read fail
+// with os.ErrClosed, as os.File.Close does for pipes, and then closes the descriptor.
+func TestCloseUnblocks(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	f := NewFile(r)
+	o, ow, _ := os.Pipe()
+	defer ow.Close()
+	results := make(chan error, 2)
+	for _, rd := range []io.Reader{f, o} {
+		go func() {
+			_, err := rd.Read(make([]byte, 1))
+			results <- err
+		}()
+	}
+	// Wait until both reads wait, then close both files.
+	for i := 0; i < 5000 && f.Driver().Stats().InFlight == 0; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // and os's read its poller
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	o.Close()
+	e1, e2 := <-results, <-results
+	if !isPathErr(e1, "read", os.ErrClosed) || !isPathErr(e2, "read", os.ErrClosed) {
+		t.Fatalf("reads at Close: %v and %v, want read: file already closed", e1, e2)
+	}
+	if _, err := r.Write(nil); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("the adopted os.File is still open: %v", err)
 	}
 }
 
