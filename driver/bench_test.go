@@ -207,6 +207,10 @@ func BenchmarkReadLatency(b *testing.B) {
 			buf := make([]byte, benchBlock)
 			rng := rand.New(rand.NewPCG(1, 2))
 			lat := make([]time.Duration, 0, min(b.N, 1<<20))
+			var before Stats
+			if r.d != nil {
+				before = r.d.Stats()
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				off := rng.Int64N(blocks) * benchBlock
@@ -222,6 +226,9 @@ func BenchmarkReadLatency(b *testing.B) {
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			if r.d != nil { // reads that did not complete inside their enter
+				b.ReportMetric(float64(r.d.Stats().Reaped-before.Reaped)/float64(b.N), "async/op")
+			}
 		})
 	}
 }
