@@ -417,11 +417,12 @@ func TestCancelCompleted(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
+	r, _ := pipe(t)
+	fds := openFds(t)
 	d, err := New(WithShards(2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := pipe(t)
 	const readers = 10
 	errs := make(chan error, readers)
 	for i := 0; i < readers; i++ {
@@ -452,6 +453,9 @@ func TestClose(t *testing.T) {
 		if !s.ring.Closed() {
 			t.Error("a ring is still open")
 		}
+	}
+	if now := openFds(t); now != fds {
+		t.Errorf("%d fds open after Close, %d before New", now, fds)
 	}
 	s, _ := New(WithSyscalls())
 	s.Close()
@@ -848,4 +852,55 @@ func TestErrnoType(t *testing.T) {
 	if !errors.As(err, &errno) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Openat(missing): %T %v", err, err)
 	}
+}
+
+func openFds(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestBatchStress runs batches larger than a small ring admits at once, alongside single
+// calls, from many goroutines.
+func TestBatchStress(t *testing.T) {
+	d := newDriver(t, WithShards(1), WithEntries(8))
+	content := pattern(1<<16, 6)
+	f := tempFile(t, content)
+	fd := int(f.Fd())
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 3))
+			for round := 0; round < 30; round++ {
+				if g%2 == 0 {
+					off := rng.Int64N(1<<16 - 100)
+					buf := make([]byte, 100)
+					if n, err := d.ReadAt(bg(), fd, buf, off); n != 100 || err != nil || string(buf) != string(content[off:off+100]) {
+						t.Errorf("ReadAt: %d, %v", n, err)
+						return
+					}
+					continue
+				}
+				ops := make([]Op, 1+rng.IntN(12))
+				for i := range ops {
+					ops[i] = Op{Fd: fd, Buf: make([]byte, 64), Off: rng.Int64N(1<<16 - 64)}
+				}
+				if err := d.Batch(bg(), ops); err != nil {
+					t.Errorf("Batch: %v", err)
+					return
+				}
+				for _, op := range ops {
+					if op.N != 64 || op.Err != nil || string(op.Buf) != string(content[op.Off:op.Off+64]) {
+						t.Errorf("batch read at %d: %d, %v", op.Off, op.N, op.Err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -215,11 +215,7 @@ func (d *Driver) Batch(ctx context.Context, ops []Op) error {
 				setErr(ops[i:], err)
 				return err
 			}
-			if err, skip := ops[i].check(); skip {
-				ops[i].N, ops[i].Err = 0, err
-				continue
-			}
-			ops[i].N, ops[i].Err = batchArgs(&ops[i]).syscall()
+			ops[i].syscall()
 		}
 		return nil
 	}
@@ -244,6 +240,15 @@ func (op *Op) check() (err error, skip bool) {
 		return nil, true
 	}
 	return nil, false
+}
+
+// syscall does op with a system call.
+func (op *Op) syscall() {
+	if err, skip := op.check(); skip {
+		op.N, op.Err = 0, err
+		return
+	}
+	op.N, op.Err = batchArgs(op).syscall()
 }
 
 func batchArgs(op *Op) *opArgs {

@@ -404,7 +404,7 @@ func (d *Driver) batch(ctx context.Context, ops []Op) error {
 			s.mu.Unlock()
 			if err == errBroken {
 				for i := range group {
-					group[i].N, group[i].Err = batchArgs(&group[i]).syscall()
+					group[i].syscall()
 				}
 				continue
 			}
@@ -413,6 +413,7 @@ func (d *Driver) batch(ctx context.Context, ops []Op) error {
 			return err
 		}
 		w.reqs = w.reqs[:0]
+		w.pending = 0 // counted as prepared: prep may submit and reap those before
 		unused := 0
 		for i := range group {
 			op := &group[i]
@@ -422,17 +423,17 @@ func (d *Driver) batch(ctx context.Context, ops []Op) error {
 				var idx uint32
 				if idx, err = s.prep(batchArgs(op), w); err == nil {
 					w.reqs = append(w.reqs, idx)
+					w.pending++
 					continue
 				}
 			}
-			op.Err = err
+			op.Err = err // errBroken: redone with a system call below
 			w.reqs = append(w.reqs, noReq)
 			unused++
 		}
 		if unused > 0 {
 			s.release(unused)
 		}
-		w.pending = len(group) - unused
 		var err error
 		if w.pending > 0 {
 			s.submitOrQueue(w)
@@ -444,6 +445,9 @@ func (d *Driver) batch(ctx context.Context, ops []Op) error {
 		var redo []int
 		for i, idx := range w.reqs {
 			if idx == noReq {
+				if group[i].Err == errBroken {
+					redo = append(redo, i)
+				}
 				continue
 			}
 			q := s.reqs[idx]
@@ -456,7 +460,7 @@ func (d *Driver) batch(ctx context.Context, ops []Op) error {
 		}
 		s.mu.Unlock()
 		for _, i := range redo {
-			group[i].N, group[i].Err = batchArgs(&group[i]).syscall()
+			group[i].syscall()
 		}
 		if err != nil {
 			setErr(ops[start:], err)
