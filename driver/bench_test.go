@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -123,6 +124,11 @@ func readers(b *testing.B) []reader {
 		rs = append(rs, reader{name: v.name, d: d, read: func(_ *os.File, fd int, p []byte, off int64) (int, error) {
 			return d.ReadAt(ctx, fd, p, off)
 		}})
+		if v.name == "driver" {
+			rs = append(rs, reader{name: "driver-ReadAtCached", d: d, read: func(_ *os.File, fd int, p []byte, off int64) (int, error) {
+				return d.ReadAtCached(ctx, fd, p, off)
+			}})
+		}
 	}
 	return rs
 }
@@ -246,6 +252,7 @@ func BenchmarkRatio(b *testing.B) {
 		{"cached", 0, nil},
 		{"cached-noyield", 0, []Option{withYield(yieldNever)}},
 		{"cached-yield", 0, []Option{withYield(yieldAlways)}},
+		{"cached-ReadAtCached", 0, nil},
 		{"direct", syscall.O_DIRECT, nil},
 		{"direct-noyield", syscall.O_DIRECT, []Option{withYield(yieldNever)}},
 	} {
@@ -295,12 +302,16 @@ func BenchmarkRatio(b *testing.B) {
 			}
 			var osOps, drvOps int64
 			var osTime, drvTime time.Duration
+			read := func(p []byte, off int64) (int, error) { return d.ReadAt(ctx, fd, p, off) }
+			if strings.HasSuffix(c.name, "-ReadAtCached") {
+				read = func(p []byte, off int64) (int, error) { return d.ReadAtCached(ctx, fd, p, off) }
+			}
 			b.ResetTimer()
 			for range b.N {
 				for r := 0; r < rounds; r++ {
 					n, t := run(f.ReadAt)
 					osOps, osTime = osOps+n, osTime+t
-					n, t = run(func(p []byte, off int64) (int, error) { return d.ReadAt(ctx, fd, p, off) })
+					n, t = run(read)
 					drvOps, drvTime = drvOps+n, drvTime+t
 				}
 			}

@@ -904,3 +904,69 @@ func TestBatchStress(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestReadAtCached reads cached data with one system call and goes to the ring for the rest.
+func TestReadAtCached(t *testing.T) {
+	for name, d := range modes(t) {
+		t.Run(name, func(t *testing.T) {
+			f := tempFile(t, pattern(1<<20, 8))
+			fd := int(f.Fd())
+			buf := make([]byte, 4096)
+			before := d.Stats().Ops
+			if n, err := d.ReadAtCached(bg(), fd, buf, 8192); n != 4096 || err != nil || string(buf) != string(pattern(1<<20, 8)[8192:8192+4096]) {
+				t.Fatalf("ReadAtCached: %d, %v", n, err)
+			}
+			if d.Stats().Ops != before {
+				t.Error("a cached read went to the ring")
+			}
+			// Drop the pages: the read must wait for the device, so it goes to the ring.
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
+				t.Fatal(err)
+			}
+			n, err := d.ReadAtCached(bg(), fd, buf, 1<<19)
+			if n == 0 || err != nil || string(buf[:n]) != string(pattern(1<<20, 8)[1<<19:1<<19+n]) {
+				t.Fatalf("ReadAtCached of dropped pages: %d, %v", n, err)
+			}
+			if d.Mode().IOURing() && d.Stats().Ops == before {
+				t.Error("a read of dropped pages did not go to the ring")
+			}
+			if n, err := d.ReadAtCached(bg(), fd, buf, -1); n != 0 || err != syscall.EINVAL {
+				t.Errorf("ReadAtCached(-1): %d, %v", n, err)
+			}
+			if n, err := d.ReadAtCached(bg(), fd, nil, 0); n != 0 || err != nil {
+				t.Errorf("ReadAtCached(empty): %d, %v", n, err)
+			}
+			if _, err := d.ReadAtCached(bg(), 1<<20, buf, 0); err != syscall.EBADF {
+				t.Errorf("ReadAtCached(bad fd): %v", err)
+			}
+			ctx, cancel := context.WithCancel(bg())
+			cancel()
+			if _, err := d.ReadAtCached(ctx, fd, buf, 0); err != context.Canceled {
+				t.Errorf("ReadAtCached(ended ctx): %v", err)
+			}
+			// At the position, and on a pipe: what is buffered at once, then the ring waits.
+			f.Seek(100, 0)
+			if n, err := d.ReadCached(bg(), fd, buf[:10]); n != 10 || err != nil || string(buf[:10]) != string(pattern(1<<20, 8)[100:110]) {
+				t.Fatalf("ReadCached: %d, %v", n, err)
+			}
+			if pos, _ := f.Seek(0, 1); pos != 110 {
+				t.Errorf("position after ReadCached: %d", pos)
+			}
+			r, w := pipe(t)
+			unix.Write(w, []byte("ab"))
+			if n, err := d.ReadCached(bg(), r, buf); n != 2 || err != nil {
+				t.Fatalf("ReadCached(pipe with data): %d, %v", n, err)
+			}
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				unix.Write(w, []byte("c"))
+			}()
+			if n, err := d.ReadCached(bg(), r, buf); n != 1 || err != nil || buf[0] != 'c' {
+				t.Fatalf("ReadCached(empty pipe): %d, %v", n, err)
+			}
+		})
+	}
+}

@@ -56,6 +56,45 @@ func (d *Driver) ReadAt(ctx context.Context, fd int, p []byte, off int64) (int, 
 	return d.rw(ctx, opRead, fd, p, off)
 }
 
+// ReadAtCached is ReadAt for a file whose data is likely in the page cache. It first reads with
+// preadv2(2) and RWF_NOWAIT, which copies what is cached and fails with EAGAIN rather than
+// wait for the device, and submits to a ring only when that fails: a cached read then costs
+// one system call, less than an io_uring_enter for one read (about 0.9x os.File's IOPS
+// instead of 0.65x on the development machine; see ARCHITECTURE.md). Reads of what is not
+// cached go to the ring as with ReadAt, and may return a short count where only the start of
+// p was cached.
+//
+// Never use it on a file opened with O_DIRECT: there RWF_NOWAIT does not avoid the wait for
+// the device, and the call would hold its thread for the whole read, as pread does.
+func (d *Driver) ReadAtCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	return d.readCached(ctx, fd, p, off)
+}
+
+// ReadCached is Read (at the file position) with ReadAtCached's first try; on a pipe or a
+// socket that try reads what is buffered, and the ring waits for the rest. The same rule
+// about O_DIRECT applies.
+func (d *Driver) ReadCached(ctx context.Context, fd int, p []byte) (int, error) {
+	return d.readCached(ctx, fd, p, uring.CurrentPos)
+}
+
+func (d *Driver) readCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if len(p) > 0 && len(d.shards) > 0 && fd >= 0 && !d.closed.Load() && (ctx == nil || ctx.Err() == nil) {
+		// preadv2 takes -1 as "at the file position", as the ring does.
+		n, err := unix.Preadv2(fd, [][]byte{p}, off, unix.RWF_NOWAIT)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EAGAIN, syscall.EOPNOTSUPP, syscall.EINTR: // the ring, then
+		default:
+			return 0, err
+		}
+	}
+	return d.rw(ctx, opRead, fd, p, off)
+}
+
 // WriteAt writes p to fd at offset off, as pwrite(2) does (IORING_OP_WRITE).
 func (d *Driver) WriteAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
 	if off < 0 {

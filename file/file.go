@@ -40,6 +40,7 @@ type File struct {
 	fd     int
 	owner  *os.File // an adopted *os.File: kept alive, and closed by Close
 	append bool     // opened with O_APPEND by OpenFile: WriteAt is refused, as os does
+	direct bool     // opened with O_DIRECT: reads never try the page cache first
 
 	// refs counts the operations using fd, plus closedBit once Close was called: the last
 	// one out closes fd, so the number is never reused under an operation.
@@ -103,6 +104,7 @@ func OpenFileWith(d *driver.Driver, name string, flag int, perm os.FileMode) (*F
 	}
 	f := newFile(d, fd, name)
 	f.append = flag&os.O_APPEND != 0
+	f.direct = flag&syscall.O_DIRECT != 0
 	return f, nil
 }
 
@@ -122,7 +124,10 @@ func NewFileWith(d *driver.Driver, f *os.File) *File {
 	if f == nil {
 		return nil
 	}
-	return &File{d: d, fd: int(f.Fd()), name: f.Name(), owner: f}
+	nf := &File{d: d, fd: int(f.Fd()), name: f.Name(), owner: f}
+	fl, err := unix.FcntlInt(uintptr(nf.fd), unix.F_GETFL, 0)
+	nf.direct = err != nil || fl&syscall.O_DIRECT != 0
+	return nf
 }
 
 // syscallMode turns an os.FileMode into open(2)'s mode bits, as os does.
@@ -299,7 +304,18 @@ func (f *File) read(b []byte) (int, error) {
 	if len(b) > maxRW {
 		b = b[:maxRW]
 	}
-	n, err := f.d.Read(bg, f.fd, b)
+	if f.direct {
+		return eof(f.d.Read(bg, f.fd, b))
+	}
+	n, err := f.d.ReadCached(bg, f.fd, b)
+	if err == nil && n > 0 && n < len(b) && f.positioned() == nil {
+		// Only the start was cached. read(2) of a regular file returns all it can, and
+		// os.File.Read with it: read the rest through the ring.
+		m, err2 := f.d.Read(bg, f.fd, b[n:])
+		if err2 == nil {
+			n += m
+		}
+	}
 	return eof(n, err)
 }
 
@@ -315,7 +331,9 @@ func eof(n int, err error) (int, error) {
 }
 
 // ReadAt reads len(b) bytes at offset off, as os.File.ReadAt does: it loops over short reads
-// and returns io.EOF with the bytes read when the file ends first.
+// and returns io.EOF with the bytes read when the file ends first. Unless the file was opened
+// with O_DIRECT, it reads what is in the page cache with one system call
+// (driver.ReadAtCached) and goes through the ring for the rest.
 func (f *File) ReadAt(b []byte, off int64) (n int, err error) { return f.at(b, off, false) }
 
 // at is ReadAt (write false) or WriteAt: os's loop over pread or pwrite.
@@ -350,7 +368,10 @@ func (f *File) pread(b []byte, off int64) (int, error) {
 	if len(b) > maxRW {
 		b = b[:maxRW]
 	}
-	return eof(f.d.ReadAt(bg, f.fd, b, off))
+	if f.direct {
+		return eof(f.d.ReadAt(bg, f.fd, b, off))
+	}
+	return eof(f.d.ReadAtCached(bg, f.fd, b, off))
 }
 
 // Write writes b at the file position (at the end with O_APPEND), as os.File.Write does: it
