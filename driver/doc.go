@@ -36,6 +36,12 @@
 // Nothing spins and nothing runs on a timer. A parked goroutine holds no thread: waiting for
 // a thousand reads takes a thousand parked goroutines and GOMAXPROCS threads.
 //
+// One io_uring_enter for one cached read costs more in the kernel than a whole pread, so
+// ReadAtCached and ReadCached first try preadv2 with RWF_NOWAIT, which copies what is in the
+// page cache without waiting, and go to the ring only for what would wait (never use them on
+// O_DIRECT files, where RWF_NOWAIT still waits for the device). The file package uses them
+// for files not opened with O_DIRECT.
+//
 // # Limits, cancellation, close
 //
 // A ring admits at most half its SQ entries of operations at a time (WithEntries; the CQ,
