@@ -388,3 +388,46 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLinkTimeout is why deadlines do not use IORING_OP_LINK_TIMEOUT: a cached read on a
+// Ring alone, and the same read with a linked timeout that never fires, which is what every
+// call with a deadline would pay.
+func BenchmarkLinkTimeout(b *testing.B) {
+	path, size := benchFile(b)
+	warm(b, path)
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for _, linked := range []bool{false, true} {
+		b.Run(map[bool]string{false: "read", true: "read+link_timeout"}[linked], func(b *testing.B) {
+			r, err := uring.New(256)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			buf := make([]byte, benchBlock)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := 0; i < b.N; i++ {
+				s, err := r.PrepRead(int(f.Fd()), buf, rng.Int64N(size/benchBlock)*benchBlock)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := uint32(1)
+				if linked {
+					s.SetFlags(uring.SQELink)
+					if _, err := r.PrepLinkTimeout(time.Second, 0); err != nil {
+						b.Fatal(err)
+					}
+					n = 2
+				}
+				if _, err := r.SubmitAndWait(n); err != nil {
+					b.Fatal(err)
+				}
+				for range r.Completions() {
+				}
+			}
+		})
+	}
+}
