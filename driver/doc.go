@@ -56,7 +56,8 @@
 // error, or the operation's result if it completed first. Deadlines use the same path rather
 // than IORING_OP_LINK_TIMEOUT: the context already has its timer, and a linked timeout would
 // add an entry, a completion and a kernel timer to every operation that finishes in time,
-// which nearly all do.
+// which nearly all do (a cached read with a linked timeout that never fires costs 1.75x one
+// without; BenchmarkLinkTimeout).
 //
 // Close makes new calls fail with ErrClosed (it matches os.ErrClosed), cancels what is in
 // flight (those calls return ErrClosed too), waits until the kernel owes no completion, and

@@ -21,9 +21,9 @@ import (
 // Invariants, under mu:
 //   - submitting: exactly one goroutine (the submitter) may publish and enter. Whenever entries
 //     wait in the SQ (or cancellations wait for room in it) and no goroutine is submitting, the
-//     goroutine that notices becomes the submitter; a submitter that leaves with entries
-//     queued hands the role to one of their waiters (lead), so queued entries are never
-//     stranded.
+//     goroutine that notices becomes the submitter. A submitter enters until nothing waits,
+//     or, once its own operations are done and it has entered maxExtraRounds more for others,
+//     hands the role to a waiter of a queued entry (lead): queued entries are never stranded.
 //   - outstanding counts the completions the kernel still owes. While it is above zero and
 //     nobody else is looking (the submitter reaps what completes inline), a reaper goroutine
 //     waits for them on the netpoller and delivers them.
