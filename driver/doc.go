@@ -39,8 +39,11 @@
 // One io_uring_enter for one cached read costs more in the kernel than a whole pread, so
 // ReadAtCached and ReadCached first try preadv2 with RWF_NOWAIT, which copies what is in the
 // page cache without waiting, and go to the ring only for what would wait (never use them on
-// O_DIRECT files, where RWF_NOWAIT still waits for the device). The file package uses them
-// for files not opened with O_DIRECT.
+// O_DIRECT files, where RWF_NOWAIT still waits for the device). WriteAtCached and
+// WriteCached do the same for writes, and where the file system cannot take a buffered write
+// without blocking (ext4), for which io_uring would hand every write to a kernel worker thread
+// at ten times the cost, they make the pwrite system call as os.File does. The file package
+// uses them for files not opened with O_DIRECT.
 //
 // # Limits, cancellation, close
 //

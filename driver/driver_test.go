@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -966,6 +967,57 @@ func TestReadAtCached(t *testing.T) {
 			}()
 			if n, err := d.ReadCached(bg(), r, buf); n != 1 || err != nil || buf[0] != 'c' {
 				t.Fatalf("ReadCached(empty pipe): %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestWriteAtCached writes into the page cache with one system call where it can, and falls
+// back to the ring when it would wait (a full pipe).
+func TestWriteAtCached(t *testing.T) {
+	for name, d := range modes(t) {
+		t.Run(name, func(t *testing.T) {
+			f := tempFile(t, pattern(8192, 9))
+			fd := int(f.Fd())
+			before := d.Stats().Ops
+			if n, err := d.WriteAtCached(bg(), fd, []byte("hello"), 100); n != 5 || err != nil {
+				t.Fatalf("WriteAtCached: %d, %v", n, err)
+			}
+			f.Seek(0, io.SeekEnd)
+			if n, err := d.WriteCached(bg(), fd, []byte("tail")); n != 4 || err != nil {
+				t.Fatalf("WriteCached: %d, %v", n, err)
+			}
+			got, _ := os.ReadFile(f.Name())
+			if string(got[100:105]) != "hello" || string(got[8192:]) != "tail" {
+				t.Fatalf("file holds %q ... %q", got[100:105], got[8192:])
+			}
+			if d.Stats().Ops != before {
+				t.Error("a buffered write went to the ring")
+			}
+			if n, err := d.WriteAtCached(bg(), fd, []byte("x"), -1); n != 0 || err != syscall.EINVAL {
+				t.Errorf("WriteAtCached(-1): %d, %v", n, err)
+			}
+			if n, err := d.WriteAtCached(bg(), fd, nil, 0); n != 0 || err != nil {
+				t.Errorf("WriteAtCached(empty): %d, %v", n, err)
+			}
+			// A full pipe: the write waits in the ring until a reader makes room.
+			r, w := pipe(t)
+			size, err := unix.FcntlInt(uintptr(w), unix.F_GETPIPE_SZ, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := d.WriteCached(bg(), w, make([]byte, size)); n != size || err != nil {
+				t.Fatalf("WriteCached filling the pipe: %d, %v", n, err)
+			}
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				unix.Read(r, make([]byte, size))
+			}()
+			if n, err := d.WriteCached(bg(), w, []byte("more")); n != 4 || err != nil {
+				t.Fatalf("WriteCached to a full pipe: %d, %v", n, err)
+			}
+			if d.Mode().IOURing() && d.Stats().Ops == before {
+				t.Error("the write to a full pipe did not go to the ring")
 			}
 		})
 	}

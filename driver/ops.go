@@ -80,8 +80,28 @@ func (d *Driver) ReadCached(ctx context.Context, fd int, p []byte) (int, error) 
 	return d.readCached(ctx, fd, p, uring.CurrentPos)
 }
 
+// WriteAtCached is WriteAt for a file not opened with O_DIRECT. It first writes with
+// pwritev2(2) and RWF_NOWAIT, which copies into the page cache what can be copied without
+// waiting, and submits to a ring only when that would wait (EAGAIN). Where the file system
+// cannot take buffered writes without blocking at all (EOPNOTSUPP: ext4, for one), io_uring
+// hands every such write to a kernel worker thread, about ten times the cost of pwrite on the
+// development machine (27 us against 2.5 us), so WriteAtCached makes the pwrite(2) system call
+// itself, as os.File does. The same rule about O_DIRECT as for ReadAtCached applies.
+func (d *Driver) WriteAtCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	return d.writeCached(ctx, fd, p, off)
+}
+
+// WriteCached is Write (at the file position, or the end with O_APPEND) with WriteAtCached's
+// first try. On a full pipe or socket the ring waits for room.
+func (d *Driver) WriteCached(ctx context.Context, fd int, p []byte) (int, error) {
+	return d.writeCached(ctx, fd, p, uring.CurrentPos)
+}
+
 func (d *Driver) readCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
-	if len(p) > 0 && len(d.shards) > 0 && fd >= 0 && !d.closed.Load() && (ctx == nil || ctx.Err() == nil) {
+	if d.tryCached(ctx, fd, p) {
 		// preadv2 takes -1 as "at the file position", as the ring does.
 		n, err := unix.Preadv2(fd, [][]byte{p}, off, unix.RWF_NOWAIT)
 		switch err {
@@ -93,6 +113,29 @@ func (d *Driver) readCached(ctx context.Context, fd int, p []byte, off int64) (i
 		}
 	}
 	return d.rw(ctx, opRead, fd, p, off)
+}
+
+func (d *Driver) writeCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if d.tryCached(ctx, fd, p) {
+		n, err := unix.Pwritev2(fd, [][]byte{p}, off, unix.RWF_NOWAIT)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EOPNOTSUPP: // no buffered write without blocking: the plain call
+			a := opArgs{kind: opWrite, fd: fd, buf: p, off: off}
+			return a.syscall()
+		case syscall.EAGAIN, syscall.EINTR: // the ring, then
+		default:
+			return 0, err
+		}
+	}
+	return d.rw(ctx, opWrite, fd, p, off)
+}
+
+// tryCached says whether a call may try the page cache with a system call first: it has bytes
+// to move, the Driver is open and on io_uring, the fd is plausible, and ctx has not ended.
+func (d *Driver) tryCached(ctx context.Context, fd int, p []byte) bool {
+	return len(p) > 0 && len(d.shards) > 0 && fd >= 0 && !d.closed.Load() && (ctx == nil || ctx.Err() == nil)
 }
 
 // WriteAt writes p to fd at offset off, as pwrite(2) does (IORING_OP_WRITE).

@@ -411,7 +411,11 @@ func (f *File) write(b []byte) (int, error) {
 			}
 		}
 	}
-	return loopWrite(b, func(p []byte) (int, error) { return f.d.Write(bg, f.fd, p) })
+	write := f.d.WriteCached
+	if f.direct {
+		write = f.d.Write
+	}
+	return loopWrite(b, func(p []byte) (int, error) { return write(bg, f.fd, p) })
 }
 
 // loopWrite writes all of b with write, as internal/poll does: maxRW at a time, retrying
@@ -451,9 +455,12 @@ func (f *File) pwrite(b []byte, off int64) (int, error) {
 		return 0, err
 	}
 	defer f.decref()
-	pos := off
+	write, pos := f.d.WriteAtCached, off
+	if f.direct {
+		write = f.d.WriteAt
+	}
 	return loopWrite(b, func(p []byte) (int, error) {
-		n, err := f.d.WriteAt(bg, f.fd, p, pos)
+		n, err := write(bg, f.fd, p, pos)
 		pos += int64(max(n, 0))
 		return n, err
 	})
