@@ -9,8 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Stat returns the file's fs.FileInfo, as os.File.Stat does, from statx(2) through
-// IORING_OP_STATX. Its Sys is a *syscall.Stat_t, as os's is.
+// Stat returns the file's fs.FileInfo, as os.File.Stat does, from statx(2). Its Sys is a
+// *syscall.Stat_t, as os's is. It makes the system call itself, as os does: the kernel runs
+// every IORING_OP_STATX in one of its worker threads (27.7 us against 0.9 us for the call on
+// the development machine), and the status of an open file is at hand without waiting.
 func (f *File) Stat() (fs.FileInfo, error) {
 	if f == nil {
 		return nil, os.ErrInvalid
@@ -20,8 +22,14 @@ func (f *File) Stat() (fs.FileInfo, error) {
 	}
 	defer f.decref()
 	var st unix.Statx_t
-	if err := f.d.Statx(bg, f.fd, "", unix.AT_EMPTY_PATH, unix.STATX_BASIC_STATS, &st); err != nil {
-		return nil, f.wrapErr("stat", err)
+	for {
+		err := unix.Statx(f.fd, "", unix.AT_EMPTY_PATH, unix.STATX_BASIC_STATS, &st)
+		if err == nil {
+			break
+		}
+		if err != syscall.EINTR {
+			return nil, f.wrapErr("stat", err)
+		}
 	}
 	return newFileStat(basename(f.name), &st), nil
 }
