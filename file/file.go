@@ -11,10 +11,16 @@
 // matching os.ErrClosed. Beyond os.File: Datasync, Allocate, PunchHole, ZeroRange, the vectored
 // ReadAtv and WriteAtv, and Batch, which runs many reads and writes with one submission.
 //
+// Reads and writes of a file not opened with O_DIRECT first try the page cache with one
+// system call that never waits (driver.ReadAtCached, WriteAtCached), and go through the ring
+// for what would wait; O_DIRECT files go through the ring. ARCHITECTURE.md has the
+// measurements behind each choice.
+//
 // A File is safe for concurrent use. As in os, Read calls are serialised with each other, and
-// Write calls with each other; ReadAt and WriteAt run in parallel. Close waits for no one: the
-// descriptor is closed when the last operation in flight finishes, so it can never be reused
-// under an operation.
+// Write calls with each other; ReadAt and WriteAt run in parallel. Close does not wait: it
+// cancels the calls waiting on the file (a read of an empty pipe fails with os.ErrClosed, as
+// in os), and the descriptor is closed when the last call in flight finishes, so its number is
+// never reused under a call.
 package file
 
 import (
@@ -40,7 +46,7 @@ type File struct {
 	fd     int
 	owner  *os.File // an adopted *os.File: kept alive, and closed by Close
 	append bool     // opened with O_APPEND by OpenFile: WriteAt is refused, as os does
-	direct bool     // opened with O_DIRECT: reads never try the page cache first
+	direct bool     // opened with O_DIRECT: reads and writes go straight to the ring
 
 	// refs counts the operations using fd, plus closedBit once Close was called: the last
 	// one out closes fd, so the number is never reused under an operation.
@@ -50,7 +56,7 @@ type File struct {
 	// reads a pipe or socket at any offset, ignoring it; pread(2) refuses with ESPIPE, as
 	// the positioned methods must.
 	seek    atomic.Int32
-	closeMu sync.Mutex // serialises the close of fd with Close's report of its error
+	closeMu sync.Mutex // one close of fd at a time
 	rmu     sync.Mutex // serialises Read, as os's read lock does
 	wmu     sync.Mutex // serialises Write, as os's write lock does
 }
