@@ -566,8 +566,8 @@ func (s *shard) wait(ctx context.Context, w *waiter) error {
 
 // flush is the submitter's loop: publish what is queued, enter without the lock, reap what
 // completed inline, and go on while more was queued meanwhile. A submitter whose own
-// operations are done hands the role to a goroutine whose entries are queued, rather than
-// keep submitting for others while its caller waits.
+// operations are done enters at most maxExtraRounds more for others, then hands the role to a
+// goroutine whose entries are queued rather than keep its caller waiting.
 func (s *shard) flush(self *waiter) {
 	extra := 0 // rounds entered for others after our own operations completed
 	for backoff := time.Duration(0); s.broken == nil; {
