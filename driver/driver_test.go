@@ -1022,3 +1022,37 @@ func TestWriteAtCached(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleCompletion posts completions whose user data names a freed request (an old
+// generation) or no request at all: no waiter sees them and nothing is counted.
+func TestStaleCompletion(t *testing.T) {
+	d := newDriver(t, WithShards(1))
+	s := d.shards[0]
+	f := tempFile(t, []byte("abc"))
+	if _, err := d.ReadAt(bg(), int(f.Fd()), make([]byte, 3), 0); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.reqs) == 0 || s.reqs[0].state != reqFree {
+		t.Fatalf("request 0: %+v", s.reqs)
+	}
+	stale := uint64((s.reqs[0].gen-1)&genMask)<<32 | 0
+	for _, ud := range []uint64{stale, 1 << 20, uint64(s.reqs[0].gen&genMask)<<32 | 0} {
+		sqe, err := s.ring.PrepNop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqe.SetUserData(ud)
+	}
+	if _, err := s.ring.EnterSubmit(s.ring.Publish()); err != nil {
+		t.Fatal(err)
+	}
+	out := s.outstanding
+	if n := s.reap(); n != 3 {
+		t.Fatalf("reaped %d completions, want 3", n)
+	}
+	if s.outstanding != out || s.used != 0 || s.reqs[0].state != reqFree {
+		t.Errorf("a foreign completion was counted: outstanding %d, used %d, request %+v", s.outstanding, s.used, s.reqs[0])
+	}
+}
