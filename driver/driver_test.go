@@ -409,7 +409,13 @@ func TestCancelCompleted(t *testing.T) {
 	// data arrives first, then the context ends, then the reaper and waiter see both.
 	s.mu.Lock()
 	unix.Write(w, []byte("abc"))
-	time.Sleep(10 * time.Millisecond) // let the kernel post the completion
+	for deadline := time.Now().Add(5 * time.Second); s.ring.CQReady() == 0; { // posted, not reaped
+		if time.Now().After(deadline) {
+			s.mu.Unlock()
+			t.Fatal("the read's completion was never posted")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	s.mu.Unlock()
 	if err := <-done; err != nil {
