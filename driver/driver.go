@@ -39,6 +39,7 @@ func (m Mode) IOURing() bool { return m.cause == nil }
 // option that forced it), or nil in io_uring mode.
 func (m Mode) Cause() error { return m.cause }
 
+// String returns "io_uring", or "syscalls (io_uring unavailable: <cause>)".
 func (m Mode) String() string {
 	if m.cause == nil {
 		return "io_uring"

@@ -10,11 +10,11 @@ import (
 // IO is one read or write of a Batch: like ReadAt (Write false) or WriteAt (Write true) of Buf
 // at Off. N and Err are its result, as ReadAt or WriteAt would return them.
 type IO struct {
-	Write bool
-	Buf   []byte
-	Off   int64
-	N     int
-	Err   error
+	Write bool   // write Buf instead of reading into it
+	Buf   []byte // the data, or room for it
+	Off   int64  // the offset in the file
+	N     int    // bytes moved
+	Err   error  // nil, io.EOF (a read that reached the end), or a *fs.PathError
 }
 
 // Batch runs every read and write of ios, submitting them together (one io_uring_enter for as
