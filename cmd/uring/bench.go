@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -71,8 +73,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) == 0 {
-		return defaultBench(ctx, stdout, stderr)
+	switch strings.Join(args, " ") {
+	case "":
+		return defaultBench(ctx, false, stdout, stderr)
+	case "--output-format=json", "--output-format json", "-output-format=json":
+		return defaultBench(ctx, true, stdout, stderr)
 	}
 	o, err := parseBenchArgs(args)
 	if err != nil {
@@ -83,15 +88,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	var t *target
 	if o.rwKind != rwNop {
 		var cleanup func()
-		t, cleanup, err = prepareTarget(ctx, o)
+		var status int
+		t, cleanup, status = benchTarget(ctx, o, stderr)
 		defer cleanup()
-		if err != nil {
-			if ctx.Err() != nil {
-				fmt.Fprintln(stderr, "uring bench: interrupted while laying out the file")
-				return 130
-			}
-			fmt.Fprintf(stderr, "uring bench: %v\n", err)
-			return 1
+		if t == nil {
+			return status
 		}
 	}
 	if o.compare != nil {
@@ -148,60 +149,81 @@ func report(asJSON bool, v any, interrupted bool, err error, stdout, stderr io.W
 	return 0
 }
 
-// defaultBench is `uring bench` with no options: 4 KiB random reads on a temporary file, io_uring
-// against os.File, cached and then O_DIRECT, with 32 reads in flight on each side.
-func defaultBench(ctx context.Context, stdout, stderr io.Writer) int {
+// defaultBench is `uring bench` with no options (but perhaps --output-format=json): 4 KiB random
+// reads on a temporary file, io_uring against os.File, cached and then O_DIRECT, with 32 reads in
+// flight on each side, in alternating rounds: about ten seconds in all.
+func defaultBench(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	base := benchOptions{
 		rw: "randread", rwKind: rwRandRead, bs: 4096, numjobs: 1, iodepth: 1, batchSubmit: 1,
-		runtime: 2 * time.Second, timeBased: true, ramp: 100 * time.Millisecond, rounds: 4, kbBase: 1024,
+		runtime: 1600 * time.Millisecond, timeBased: true, ramp: 100 * time.Millisecond, rounds: 4, kbBase: 1024,
 	}
 	const inflight = 32
-	progress := &progressLine{w: stdout, on: isTerminal(stdout)}
-	t, cleanup, err := prepareTarget(ctx, &base)
+	progress := &progressLine{w: stdout, on: !asJSON && isTerminal(stdout)}
+	t, cleanup, status := benchTarget(ctx, &base, stderr)
 	defer cleanup()
-	if err != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "uring bench: interrupted while laying out the file")
-			return 130
-		}
-		fmt.Fprintf(stderr, "uring bench: %v\n", err)
-		return 1
+	if t == nil {
+		return status
 	}
 	ring := defaultEngine()
-	fmt.Fprintf(stdout, "uring bench: 4 KiB random reads through io_uring (%s) and os.File (psync), %d in flight each,\n", ring, inflight)
-	fmt.Fprintf(stdout, "on a %s temporary file in %s (%s). Options: uring help bench.\n\n", formatSize(t.size), t.name, t.fsType)
+	if !asJSON {
+		fmt.Fprintf(stdout, "uring bench: 4 KiB random reads through io_uring (%s) and os.File (psync), %d in flight each,\n", ring, inflight)
+		fmt.Fprintf(stdout, "on a %s temporary file, %s (%s). Options: uring help bench.\n\n", formatSize(t.size), t.name, t.fsType)
+	}
+	var cases []*compareResult
+	var runErr error
 	for _, direct := range []bool{false, true} {
 		uringSide, psyncSide := base, base
 		uringSide.engine, psyncSide.engine = ring, "psync"
 		uringSide.direct, psyncSide.direct = direct, direct
 		psyncSide.numjobs = inflight
 		if ring == "uring-batch" {
-			uringSide.iodepth = inflight
+			// One ring per core, sharing the reads in flight: both sides may use every core.
+			uringSide.numjobs = max(1, min(runtime.GOMAXPROCS(0), inflight))
+			uringSide.iodepth = inflight / uringSide.numjobs
 		} else {
 			uringSide.numjobs = inflight
 		}
 		name := "cached"
 		if direct {
 			name = "O_DIRECT"
-			if f, err := t.open(&uringSide); err != nil {
-				fmt.Fprintf(stdout, "%s: skipped: %v\n", name, err)
+			f, err := t.open(&uringSide)
+			if err != nil {
+				fmt.Fprintf(stderr, "uring bench: O_DIRECT case skipped: %v\n", err)
 				continue
-			} else {
-				f.Close()
 			}
+			f.Close()
 		}
 		c, err := runCompare(ctx, name, []*benchOptions{&uringSide, &psyncSide}, t, progress, stderr)
-		c.writeText(stdout)
-		fmt.Fprintln(stdout)
-		if err != nil {
-			fmt.Fprintf(stderr, "uring bench: %v\n", err)
-			return 1
+		cases = append(cases, c)
+		if !asJSON {
+			c.writeText(stdout)
+			fmt.Fprintln(stdout)
 		}
-		if c.Interrupted {
-			return 130
+		if err != nil || c.Interrupted {
+			runErr = err
+			break
 		}
 	}
-	return 0
+	interrupted := len(cases) > 0 && cases[len(cases)-1].Interrupted
+	if asJSON {
+		return report(true, map[string]any{"cases": cases}, interrupted, runErr, stdout, stderr)
+	}
+	return report(false, nil, interrupted, runErr, stdout, stderr)
+}
+
+// benchTarget is prepareTarget for the command: on failure it reports the error and returns a
+// nil target and the exit status.
+func benchTarget(ctx context.Context, o *benchOptions, stderr io.Writer) (*target, func(), int) {
+	t, cleanup, err := prepareTarget(ctx, o)
+	switch {
+	case err == nil:
+		return t, cleanup, 0
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "uring bench: interrupted while laying out the file")
+		return nil, cleanup, 130
+	}
+	fmt.Fprintf(stderr, "uring bench: %v\n", err)
+	return nil, cleanup, 1
 }
 
 // isTerminal reports whether w is a terminal.

@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // benchJSON runs uring bench with JSON output in a private TMPDIR, checks that the temporary
@@ -244,7 +249,7 @@ func TestBenchBadOptions(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--ioengine=foo"}, `unknown ioengine "foo" (engines: psync, uring-batch`},
+		{[]string{"--ioengine=foo"}, `unknown ioengine "foo" (engines: psync, `},
 		{[]string{"--compare=psync,foo"}, `unknown ioengine "foo"`},
 		{[]string{"--compare=psync"}, "--compare takes two different engines"},
 		{[]string{"--compare=psync,uring-batch", "--ioengine=psync"}, "exclude each other"},
@@ -401,4 +406,66 @@ func TestBenchDefault(t *testing.T) {
 		t.Errorf("uring bench prints %d ratios, want 2 (cached, O_DIRECT):\n%s", n, out)
 	}
 	assertEmptyDir(t, tmp)
+}
+
+// openPty returns the two ends of a new pseudo-terminal.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+// The progress line (elapsed time, IOPS so far) is shown on a terminal, and only there.
+func TestBenchProgressLine(t *testing.T) {
+	t.Parallel()
+	args := []string{"bench", "--size=4m", "--runtime=1200ms", "--time_based", "--ioengine=uring-batch", "--iodepth=4"}
+	for _, c := range []struct {
+		json, tty bool
+	}{{false, true}, {true, true}, {false, false}} {
+		a := args
+		if c.json {
+			a = append(a, "--output-format=json")
+		}
+		cmd := exec.Command(uringBin, a...)
+		cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
+		var out bytes.Buffer
+		var master *os.File
+		if c.tty {
+			var slave *os.File
+			master, slave = openPty(t)
+			defer master.Close()
+			cmd.Stdout = slave
+			done := make(chan struct{})
+			go func() { io.Copy(&out, master); close(done) }()
+			if err := cmd.Run(); err != nil {
+				t.Fatal(err)
+			}
+			slave.Close()
+			master.SetReadDeadline(time.Now().Add(5 * time.Second))
+			<-done
+		} else {
+			cmd.Stdout = &out
+			if err := cmd.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		progress := regexp.MustCompile(`\r\[ *[0-9.]+s\] uring-batch: [0-9.]+[kM]? IOPS`).MatchString(out.String())
+		if progress != (c.tty && !c.json) {
+			t.Errorf("json %v, terminal %v: progress line shown %v\n%q", c.json, c.tty, progress, out.String())
+		}
+	}
 }

@@ -154,6 +154,9 @@ func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekabl
 	r.x = extents{fd: r.ifd, size: size}
 	if r.inPos {
 		r.x.size = -1
+	} else {
+		// As GNU cp does: a larger readahead window for a source read from start to end.
+		unix.Fadvise(r.ifd, 0, 0, unix.FADV_SEQUENTIAL)
 	}
 	depth := len(c.slots)
 	if r.inPos || r.outPos {
@@ -175,8 +178,12 @@ func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekabl
 			r.idle = r.idle[:len(r.idle)-1]
 			s := &c.slots[i]
 			*s = copySlot{buf: s.buf, off: off, n: int(n)}
+			if err := r.queue(s, i, false); err != nil {
+				r.fail(err)
+				r.idle = append(r.idle, i)
+				break
+			}
 			r.inflight++
-			r.fail(r.read(s, i))
 		}
 		if r.inflight == 0 {
 			break
@@ -235,7 +242,7 @@ func (r *copyRun) complete(s *copySlot, i, res int, err error) error {
 			s.got += res
 		}
 		if s.got > s.put {
-			return r.write(s, i)
+			return r.queue(s, i, true)
 		}
 		return nil
 	}
@@ -251,42 +258,40 @@ func (r *copyRun) complete(s *copySlot, i, res int, err error) error {
 	}
 	switch {
 	case s.put < s.got: // a short write: write the rest
-		return r.write(s, i)
+		return r.queue(s, i, true)
 	case s.got < s.n && r.err == nil: // a short read: read the rest of the chunk
-		return r.read(s, i)
+		return r.queue(s, i, false)
 	}
 	return nil
 }
 
-func (r *copyRun) read(s *copySlot, i int) error {
-	off := s.off + int64(s.got)
-	if r.inPos {
+// queue prepares slot i's next operation: the read of the rest of its chunk, or the write of
+// what it has read and not yet written.
+func (r *copyRun) queue(s *copySlot, i int, write bool) error {
+	from, to, fd, atPos := s.got, s.n, r.ifd, r.inPos
+	if write {
+		from, to, fd, atPos = s.put, s.got, r.ofd, r.outPos
+	}
+	off := s.off + int64(from)
+	if atPos {
 		off = uring.CurrentPos
 	}
-	sqe, err := r.c.ring.PrepRead(r.ifd, s.buf[s.got:s.n], off)
+	prep := r.c.ring.PrepRead
+	if write {
+		prep = r.c.ring.PrepWrite
+	}
+	sqe, err := prep(fd, s.buf[from:to], off)
 	if err != nil {
-		return &copyError{err: err}
+		return &copyError{write: write, err: err}
 	}
 	sqe.SetUserData(uint64(i))
-	if r.c.async {
-		sqe.SetFlags(uring.SQEAsync)
+	if !write {
+		r.reading++
+		if r.c.async {
+			sqe.SetFlags(uring.SQEAsync)
+		}
 	}
-	s.writing, s.queued = false, true
-	r.reading++
-	return nil
-}
-
-func (r *copyRun) write(s *copySlot, i int) error {
-	off := s.off + int64(s.put)
-	if r.outPos {
-		off = uring.CurrentPos
-	}
-	sqe, err := r.c.ring.PrepWrite(r.ofd, s.buf[s.put:s.got], off)
-	if err != nil {
-		return &copyError{write: true, err: err}
-	}
-	sqe.SetUserData(uint64(i))
-	s.writing, s.queued = true, true
+	s.writing, s.queued = write, true
 	return nil
 }
 

@@ -20,6 +20,6 @@ var _ = registerEngine(&engine{
 		})
 	},
 	describe: func(o *benchOptions, _ any) string {
-		return fmt.Sprintf("%d goroutine(s), one os.File call each at a time", o.numjobs)
+		return fmt.Sprintf("%s, one os.File call each at a time", plural(o.numjobs, "goroutine"))
 	},
 })

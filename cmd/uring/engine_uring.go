@@ -32,7 +32,7 @@ var _ = registerEngine(&engine{
 		if d, ok := shared.(*driver.Driver); ok {
 			mode = d.Mode().String()
 		}
-		return fmt.Sprintf("%d goroutine(s), one blocking driver call each at a time (driver mode %s)", o.numjobs, mode)
+		return fmt.Sprintf("%s, one blocking driver call each at a time (driver mode %s)", plural(o.numjobs, "goroutine"), mode)
 	},
 })
 

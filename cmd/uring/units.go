@@ -135,3 +135,11 @@ func formatCount(v float64) string {
 	}
 	return fmt.Sprintf("%.0f", v)
 }
+
+// plural writes n things: "1 goroutine", "32 goroutines".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
