@@ -169,17 +169,21 @@ func (j *job) next() (op, bool) {
 func (j *job) elapsed() int64 { return int64(time.Since(j.start)) }
 
 // completed records one finished operation that took lat ns, if the run is past its ramp.
-func (j *job) completed(write bool, lat int64) {
-	if !j.rs.measuring.Load() {
+func (j *job) completed(write bool, lat int64) { j.completedN(write, lat, 1) }
+
+// completedN records n finished operations of one direction that each took lat ns: a batch
+// engine's operations submitted together and reaped together.
+func (j *job) completedN(write bool, lat, n int64) {
+	if n == 0 || !j.rs.measuring.Load() {
 		return
 	}
 	d := 0
 	if write {
 		d = 1
 	}
-	j.hist[d].RecordValue(min(max(lat, histMin), histMax))
-	j.ops[d]++
-	j.count.Add(1)
+	j.hist[d].RecordValues(min(max(lat, histMin), histMax), n)
+	j.ops[d] += n
+	j.count.Add(n)
 }
 
 // prepare readies buf for op: with --verify a write gets its block header and checksum, and

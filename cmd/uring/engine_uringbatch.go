@@ -120,10 +120,17 @@ func runUringBatch(j *job) error {
 		}
 		now := j.elapsed()
 		var first error
+		// Operations submitted in one batch and reaped in one batch took the same time:
+		// record each such run once.
+		var run batchRun
 		for c := range ring.Completions() {
 			i := int(c.UserData)
 			s := &slots[i]
-			j.completed(s.op.write, now-s.t0)
+			if s.op.write != run.write || s.t0 != run.t0 {
+				j.completedN(run.write, now-run.t0, run.n)
+				run = batchRun{write: s.op.write, t0: s.t0}
+			}
+			run.n++
 			inflight--
 			idle = append(idle, i)
 			n, cerr := int(c.Res), c.Err()
@@ -134,10 +141,17 @@ func runUringBatch(j *job) error {
 				first = err
 			}
 		}
+		j.completedN(run.write, now-run.t0, run.n)
 		if first != nil {
 			return first
 		}
 	}
+}
+
+// batchRun is a run of completions with the same direction and submission time.
+type batchRun struct {
+	write bool
+	t0, n int64
 }
 
 func prepBatchOp(ring *uring.Ring, j *job, fd int, s *batchSlot, i int) error {

@@ -16,6 +16,7 @@
 #   nop1, nop32      NOPs, 1 or 32 per io_uring_submit_and_wait: C nop default N against
 #                    uring bench --rw=nop --iodepth=N --iodepth_batch_submit=N
 #
+# The anchors are ../shared/anchors from the repository root ($ANCHORS overrides).
 # The file is the anchors' ($ANCHOR_FILE, default $TMPDIR/uring-anchor-1g, 1 GiB, made once).
 # Prints per case the median IOPS of each side and the median, min and max of the per-round ratio
 # Go/C (1.00: as fast as liburing from C).
@@ -33,6 +34,7 @@ cases=("$@")
 ((${#cases[@]})) || cases=(randread randread-direct pread pread-direct nop1 nop32)
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 anchors=${ANCHORS:-$root/../shared/anchors}
+[[ -x $anchors/run || -n ${ANCHORS:-} ]] || anchors=$root/../../shared/anchors # a git worktree one level deeper
 file=${ANCHOR_FILE:-${TMPDIR:-/tmp}/uring-anchor-1g}
 cbin=${XDG_CACHE_HOME:-$HOME/.cache}/uring-anchors
 tmp=$(mktemp -d)
