@@ -43,7 +43,7 @@ Options, in fio's words (--name=value; sizes take fio's suffixes, 4k = 4096, 1m,
                          also stops after one pass of --size
   --time_based           run for --runtime, whatever the size
   --ramp_time=TIME       run this long before measuring
-  --ioengine=NAME        psync, uring-batch, uring (see below)
+  --ioengine=NAME        psync, uring-batch (or fio's name io_uring), uring (see below)
   --fixedbufs            registered buffers (uring-batch)
   --registerfiles        registered files (uring-batch)
   --sqthread_poll        a kernel thread polls the submission queue (uring-batch)

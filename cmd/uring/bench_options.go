@@ -244,6 +244,9 @@ func parseBenchArgs(args []string) (*benchOptions, error) {
 			return nil, badOption("--compare and --ioengine exclude each other: --compare names the engines")
 		}
 		o.compare = strings.Split(compare, ",")
+		for i, name := range o.compare {
+			o.compare[i] = engineAlias(name)
+		}
 		if len(o.compare) != 2 || o.compare[0] == o.compare[1] {
 			return nil, badOption("--compare takes two different engines, like --compare=%s,psync", defaultEngine())
 		}
@@ -263,17 +266,26 @@ func parseBenchArgs(args []string) (*benchOptions, error) {
 	if o.engine == "" {
 		o.engine = defaultEngine()
 	}
+	o.engine = engineAlias(o.engine)
 	if err := checkEngine(o.engine, o); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
+// engineAlias maps fio's name io_uring to the engine of the same shape, uring-batch.
+func engineAlias(name string) string {
+	if name == "io_uring" {
+		return "uring-batch"
+	}
+	return name
+}
+
 // checkEngine refuses an unknown engine, or options the engine cannot honour.
 func checkEngine(name string, o *benchOptions) error {
 	e, ok := engines[name]
 	if !ok {
-		if name == "uring" || name == "io_uring" {
+		if name == "uring" {
 			// TODO(merge): the uring engine is built in once package driver is on main.
 			return badOption("ioengine %s is not in this build yet (it needs package driver); use uring-batch or psync", name)
 		}

@@ -141,7 +141,8 @@ func TestBenchEngines(t *testing.T) {
 	}
 	runs = append(runs, run{[]string{"--ioengine=uring-batch", "--rw=nop", "--iodepth=16"}, true, false},
 		run{[]string{"--ioengine=uring-batch", "--rw=randread", "--iodepth=8", "--iodepth_batch_submit=4"}, true, false},
-		run{[]string{"--ioengine=uring-batch", "--rw=randread", "--sqthread_poll"}, true, false})
+		run{[]string{"--ioengine=uring-batch", "--rw=randread", "--sqthread_poll"}, true, false},
+		run{[]string{"--ioengine=io_uring", "--rw=randread"}, true, false})
 	for _, r := range runs {
 		t.Run(strings.Join(r.args, " "), func(t *testing.T) {
 			args := append([]string{"--size=4m", "--runtime=250ms", "--time_based", "--numjobs=2", "--iodepth=4"}, r.args...)
@@ -299,6 +300,26 @@ func TestBenchBadOptions(t *testing.T) {
 	if len(names) != 1 {
 		t.Errorf("TMPDIR holds %d entries after bad options, want only the test's file", len(names))
 	}
+}
+
+// --hipri polls for completions (IORING_SETUP_IOPOLL): it works on a device with polled queues,
+// and elsewhere fails with a message that says so.
+func TestBenchHipri(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	out, errOut, code := runUring(t, []string{"TMPDIR=" + tmp}, "bench", "--hipri", "--direct", "--ioengine=uring-batch",
+		"--iodepth=4", "--size=4m", "--runtime=200ms", "--time_based", "--output-format=json")
+	switch {
+	case code == 0:
+		var v map[string]any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		checkResult(t, "hipri", v, true, false)
+	case code != 1 || !strings.Contains(errOut, "(--hipri: the device has no polled queues)"):
+		t.Errorf("--hipri: status %d, stderr %q", code, errOut)
+	}
+	assertEmptyDir(t, tmp)
 }
 
 // interruptBench starts uring bench with args in a private TMPDIR, waits until it has made its

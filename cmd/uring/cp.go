@@ -27,7 +27,8 @@ const cpUsage = `Usage: uring cp [options] SRC DST
 
 Copies files through io_uring: reads and writes pipelined, many in flight; holes of sparse
 files kept. Each file is written under a temporary name in its directory and renamed into
-place when complete, so a failed copy never leaves a file that looks complete.
+place when complete, so a failed copy never leaves a file that looks complete. An existing
+destination is replaced, not rewritten in place: other hard links to it keep the old contents.
 
   -r, -R, --recursive   copy directories recursively (symbolic links are copied as links)
   -p                    keep mode, ownership (as root) and timestamps (--preserve)
@@ -446,7 +447,20 @@ func (r *cpRun) copyFile(src, dst string) {
 	} else {
 		existing = nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".uring-cp-*")
+	// place is where the copy goes: dst, or the file a symbolic link dst points to, since cp
+	// writes through a link to an existing file.
+	place := dst
+	if li, err := os.Lstat(dst); err == nil && li.Mode()&os.ModeSymlink != 0 {
+		if existing == nil {
+			r.errorf("not writing through dangling symlink %s", quote(dst))
+			return
+		}
+		if place, err = filepath.EvalSymlinks(dst); err != nil {
+			r.errorf("cannot create regular file %s: %s", quote(dst), errText(err))
+			return
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(place), "."+filepath.Base(place)+".uring-cp-*")
 	if err != nil {
 		r.errorf("cannot create regular file %s: %s", quote(dst), errText(err))
 		return
@@ -478,13 +492,13 @@ func (r *cpRun) copyFile(src, dst string) {
 		r.errorf("error writing %s: %s", quote(dst), errText(err))
 		return
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := os.Rename(tmp.Name(), place); err != nil {
 		r.errorf("cannot create regular file %s: %s", quote(dst), errText(err))
 		return
 	}
 	ok = true
 	if r.o.fsync {
-		syncPath(filepath.Dir(dst))
+		syncPath(filepath.Dir(place))
 	}
 	r.verbose(src, dst)
 }

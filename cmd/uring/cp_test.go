@@ -88,6 +88,20 @@ func TestCpFile(t *testing.T) {
 	if m := stat(t, dst).Mode & 0o777; m != 0o600 {
 		t.Errorf("existing destination: mode %o, want its own 600", m)
 	}
+	// Through a symbolic link to an existing file, as GNU cp writes; not through a dangling one.
+	target, link := filepath.Join(dir, "target"), filepath.Join(dir, "link")
+	writeRandom(t, target, 10)
+	os.Symlink("target", link)
+	cpOK(t, src, link)
+	sameContents(t, src, target)
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	os.Symlink("nowhere", dangling)
+	if _, errOut, code := runUring(t, nil, "cp", src, dangling); code != 1 || errOut != "cp: not writing through dangling symlink '"+dangling+"'\n" {
+		t.Errorf("cp onto a dangling link: status %d, stderr %q", code, errOut)
+	}
 	// Into a directory, with a trailing slash, and several sources at once.
 	sub := filepath.Join(dir, "sub")
 	os.Mkdir(sub, 0o755)

@@ -20,7 +20,7 @@ var _ = registerEngine(&engine{
 	check:   checkUringBatch,
 	run:     runUringBatch,
 	describe: func(o *benchOptions, _ any) string {
-		return fmt.Sprintf("%s, each with its own Ring and %d in flight", plural(o.numjobs, "goroutine"), o.iodepth)
+		return fmt.Sprintf("%s, a Ring each with %d in flight", plural(o.numjobs, "goroutine"), o.iodepth)
 	},
 })
 
