@@ -506,7 +506,15 @@ func (r *cpRun) copyFile(src, dst string) {
 // moveData copies the data of in to out, and sets out's size; it reports failures itself.
 func (r *cpRun) moveData(in, out *os.File, src, dst string, st os.FileInfo) bool {
 	size := st.Size()
-	seekable := [2]bool{st.Mode().IsRegular() || st.Mode()&os.ModeDevice != 0 && st.Mode()&os.ModeCharDevice == 0, true}
+	// A regular file is copied by its extents up to its size. One that says it is empty may
+	// not be (the files of /proc and /sys): it is read to its end, as a pipe is. A block
+	// device's size is where its end is.
+	seekable := [2]bool{st.Mode().IsRegular() && size > 0, true}
+	if st.Mode()&os.ModeDevice != 0 && st.Mode()&os.ModeCharDevice == 0 {
+		if end, err := in.Seek(0, io.SeekEnd); err == nil {
+			size, seekable[0] = end, true
+		}
+	}
 	if ost, err := out.Stat(); err == nil && !ost.Mode().IsRegular() {
 		seekable[1] = false
 	}

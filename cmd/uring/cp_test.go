@@ -117,6 +117,11 @@ func TestCpFile(t *testing.T) {
 	if fi, _ := os.Stat(dst); fi.Size() != 0 {
 		t.Errorf("cp /dev/null: %d bytes", fi.Size())
 	}
+	// A file of /proc, whose size says 0: its contents, read to the end.
+	cpOK(t, "/proc/self/mountinfo", dst)
+	if b, _ := os.ReadFile(dst); !bytes.Contains(b, []byte(" / ")) {
+		t.Errorf("cp /proc/self/mountinfo: %q", b)
+	}
 }
 
 func TestCpSparse(t *testing.T) {
@@ -316,6 +321,12 @@ func TestCpFailureLeavesNothing(t *testing.T) {
 		if exit, _ := err.(*exec.ExitError); exit == nil || exit.ExitCode() != 1 || stderr.String() != want {
 			t.Errorf("copy past the file size limit: %v, stderr %q; want status 1 and %q", err, stderr.String(), want)
 		}
+	}
+	// A source that fails on its first read: /proc/self/mem at address 0.
+	out := filepath.Join(dir, "new")
+	if _, errOut, code := runUring(t, nil, "cp", "/proc/self/mem", out); code != 1 ||
+		errOut != "cp: error reading '/proc/self/mem': Input/output error\n" {
+		t.Errorf("copy of a source that fails to read: status %d, stderr %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
 		t.Errorf("failed copy: the new destination exists (%v)", err)
