@@ -105,7 +105,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		c, err := runCompare(ctx, "", sides, t, progress, stderr)
 		return report(o.json, c, c.Interrupted, err, stdout, stderr)
 	}
-	var res *result
+	var res *benchResult
 	if o.verifyOnly {
 		res, err = verifyOnly(ctx, o, t)
 	} else {
@@ -126,15 +126,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	return report(o.json, res, res.Interrupted, err, stdout, stderr)
 }
 
-// report prints v (a *result or *compareResult, or a list of them) as JSON or text, then the
+// report prints v (a *benchResult or *compareResult, or a list of them) as JSON or text, then the
 // error, and returns the exit status: 1 for an error, 130 for an interrupted run, else 0.
 func report(asJSON bool, v any, interrupted bool, err error, stdout, stderr io.Writer) int {
 	if asJSON {
 		writeJSON(stdout, v)
 	} else {
 		switch v := v.(type) {
-		case *result:
-			v.writeText(stdout)
+		case *benchResult:
+			if err == nil || v.Ops > 0 || v.Verify != nil { // a run that failed at once has nothing to show
+				v.writeText(stdout)
+			}
 		case *compareResult:
 			v.writeText(stdout)
 		}

@@ -22,9 +22,9 @@ import (
 func runCompare(ctx context.Context, name string, sides []*benchOptions, t *target, progress *progressLine, stderr io.Writer) (*compareResult, error) {
 	rounds := sides[0].rounds
 	per := sides[0].runtime / time.Duration(rounds)
-	c := &compareResult{Name: name, Results: map[string]*result{}, Rounds: rounds, RoundS: per.Seconds()}
+	c := &compareResult{Name: name, Results: map[string]*benchResult{}, Rounds: rounds, RoundS: per.Seconds()}
 	type total struct {
-		res      *result
+		res      *benchResult
 		measured time.Duration
 		iops     []float64
 	}
@@ -108,7 +108,7 @@ func roundRatio(of string, a, b []float64) ratio {
 
 // runChild runs one round: this program, as `uring bench` on one engine with JSON output and
 // its histograms. An interrupt is passed on to the child, which reports what it measured.
-func runChild(ctx context.Context, s *benchOptions, t *target, d time.Duration, stderr io.Writer) (*result, error) {
+func runChild(ctx context.Context, s *benchOptions, t *target, d time.Duration, stderr io.Writer) (*benchResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func runChild(ctx context.Context, s *benchOptions, t *target, d time.Duration, 
 		cmd.Process.Signal(os.Interrupt)
 		err = <-done
 	}
-	var res result
+	var res benchResult
 	if jerr := json.Unmarshal(out.Bytes(), &res); jerr != nil {
 		if err != nil {
 			return nil, fmt.Errorf("the round's process failed: %w", err)

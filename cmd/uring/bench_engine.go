@@ -79,7 +79,7 @@ type job struct {
 	o      *benchOptions
 	t      *target
 	rs     *runState
-	shared any       // the engine's open result
+	shared any       // what the engine's open made
 	start  time.Time // the time base of completed's latencies
 
 	nblocks int64  // blocks in the region

@@ -29,10 +29,10 @@ type dirStats struct {
 	Lat     latNS   `json:"lat_ns"`
 }
 
-// result is what one run of one engine measured. Its JSON is the object `uring bench
+// benchResult is what one run of one engine measured. Its JSON is the object `uring bench
 // --output-format=json` prints: iops, bw_bytes, ops and lat_ns at the top level for both
 // directions together, and read and write apart when the workload has them.
-type result struct {
+type benchResult struct {
 	Engine       string  `json:"engine"`
 	EngineDetail string  `json:"engine_detail"`
 	RW           string  `json:"rw"`
@@ -63,8 +63,8 @@ type result struct {
 }
 
 // newResult describes a run of o on t, before anything is measured.
-func newResult(o *benchOptions, t *target, detail string) *result {
-	r := &result{
+func newResult(o *benchOptions, t *target, detail string) *benchResult {
+	r := &benchResult{
 		Engine: o.engine, EngineDetail: detail, RW: o.rw, BS: o.bs, Direct: o.direct,
 		Numjobs: o.numjobs, Iodepth: o.iodepth,
 		hist: [2]*hdrhistogram.Histogram{newHist(), newHist()},
@@ -76,14 +76,14 @@ func newResult(o *benchOptions, t *target, detail string) *result {
 }
 
 // add merges a job's histograms into the result.
-func (r *result) add(h [2]*hdrhistogram.Histogram) {
+func (r *benchResult) add(h [2]*hdrhistogram.Histogram) {
 	for d := range h {
 		r.hist[d].Merge(h[d])
 	}
 }
 
 // finish computes the figures from the histograms and the measured time.
-func (r *result) finish(elapsed time.Duration) {
+func (r *benchResult) finish(elapsed time.Duration) {
 	r.RuntimeS = elapsed.Seconds()
 	all := newHist()
 	for d, h := range r.hist {
@@ -101,7 +101,7 @@ func (r *result) finish(elapsed time.Duration) {
 	r.dirStats = r.stats(all)
 }
 
-func (r *result) stats(h *hdrhistogram.Histogram) dirStats {
+func (r *benchResult) stats(h *hdrhistogram.Histogram) dirStats {
 	s := dirStats{Ops: h.TotalCount()}
 	if r.RuntimeS > 0 {
 		s.IOPS = float64(s.Ops) / r.RuntimeS
@@ -119,7 +119,7 @@ func (r *result) stats(h *hdrhistogram.Histogram) dirStats {
 }
 
 // encodeHists puts the histograms into the JSON, for a --compare parent.
-func (r *result) encodeHists() error {
+func (r *benchResult) encodeHists() error {
 	for d, dst := range []*string{&r.HistRead, &r.HistWrite} {
 		b, err := r.hist[d].Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 		if err != nil {
@@ -131,7 +131,7 @@ func (r *result) encodeHists() error {
 }
 
 // decodeHists reads the histograms a child put into its JSON.
-func (r *result) decodeHists() error {
+func (r *benchResult) decodeHists() error {
 	for d, src := range []string{r.HistRead, r.HistWrite} {
 		b, err := base64.StdEncoding.DecodeString(src)
 		if err != nil {
@@ -171,7 +171,7 @@ func bandwidth(bps float64) string {
 }
 
 // describeTarget is the line that says what a run ran on.
-func describeTarget(r *result) string {
+func describeTarget(r *benchResult) string {
 	s := fmt.Sprintf("%s bs=%s", r.RW, formatSize(r.BS))
 	if r.File == "" {
 		return s
@@ -188,7 +188,7 @@ func describeTarget(r *result) string {
 }
 
 // writeText prints one run the way fio's normal output reads.
-func (r *result) writeText(w io.Writer) {
+func (r *benchResult) writeText(w io.Writer) {
 	fmt.Fprintf(w, "%s: %s\n", r.Engine, r.EngineDetail)
 	fmt.Fprintf(w, "  %s\n", describeTarget(r))
 	for _, d := range []struct {
@@ -226,13 +226,13 @@ func (r *result) writeText(w io.Writer) {
 // compareResult is what --compare (and the default run) reports: each engine's figures over all
 // its rounds, and the ratio of their IOPS round by round.
 type compareResult struct {
-	Name        string             `json:"name,omitempty"`
-	Engines     []string           `json:"engines"`
-	Results     map[string]*result `json:"results"`
-	Ratio       ratio              `json:"ratio"`
-	Rounds      int                `json:"rounds"`
-	RoundS      float64            `json:"round_s"`
-	Interrupted bool               `json:"interrupted,omitempty"`
+	Name        string                  `json:"name,omitempty"`
+	Engines     []string                `json:"engines"`
+	Results     map[string]*benchResult `json:"results"`
+	Ratio       ratio                   `json:"ratio"`
+	Rounds      int                     `json:"rounds"`
+	RoundS      float64                 `json:"round_s"`
+	Interrupted bool                    `json:"interrupted,omitempty"`
 }
 
 // ratio is the IOPS of the first engine over the second's: the median of the rounds' ratios,

@@ -14,7 +14,7 @@ import (
 // runOnce runs one engine over t in this process: numjobs jobs, a ramp, the measured time, then
 // (with --verify and writes) the read-back. An interrupted run (ctx done) returns what it measured
 // with Interrupted set. A job's error stops the run; the result holds what was measured before it.
-func runOnce(ctx context.Context, o *benchOptions, t *target, progress *progressLine) (*result, error) {
+func runOnce(ctx context.Context, o *benchOptions, t *target, progress *progressLine) (*benchResult, error) {
 	e := engines[o.engine]
 	var shared any
 	if e.open != nil {
@@ -142,7 +142,7 @@ func runOnce(ctx context.Context, o *benchOptions, t *target, progress *progress
 }
 
 // verifyOnly is --verify_only: the read-back of every block of the region, with no workload.
-func verifyOnly(ctx context.Context, o *benchOptions, t *target) (*result, error) {
+func verifyOnly(ctx context.Context, o *benchOptions, t *target) (*benchResult, error) {
 	res := newResult(o, t, "--verify_only: every block read back and checked, no workload")
 	start := time.Now()
 	v, err := verifyBlocks(ctx, o, t, nil)

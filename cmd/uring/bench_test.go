@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,12 +19,69 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// runEnv runs the uring binary with args, env added to the test's environment, and returns its
+// stdout, stderr and exit status.
+func runEnv(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(uringBinary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running uring %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func TestUsage(t *testing.T) {
+	res := runUring(t, false, "help")
+	if res.code != 0 || !strings.Contains(res.stdout, "bench") || !strings.Contains(res.stdout, "cp") {
+		t.Fatalf("uring help: status %d, output %q", res.code, res.stdout)
+	}
+	for _, sub := range []string{"bench", "cp"} {
+		res := runUring(t, false, "help", sub)
+		if res.code != 0 || !strings.Contains(res.stdout, "Usage: uring "+sub) {
+			t.Errorf("uring help %s: status %d, output %q", sub, res.code, res.stdout)
+		}
+	}
+}
+
+// Where io_uring is refused (a container's seccomp profile), bench and cp say so and fail;
+// bench's os.File engine still runs.
+func TestWithoutIOUring(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.WriteFile(src, []byte("data"), 0o644)
+	for _, args := range [][]string{
+		{"cp", src, filepath.Join(dir, "dst")},
+		{"bench", "--ioengine=uring-batch", "--filename=" + src, "--bs=4", "--runtime=100ms"},
+	} {
+		res := runUring(t, true, args...)
+		if res.code != 1 || !strings.Contains(res.stderr, "io_uring_setup") || !strings.Contains(res.stderr, "function not implemented") {
+			t.Errorf("uring %v without io_uring: status %d, stderr %q", args, res.code, res.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dst")); !os.IsNotExist(err) {
+		t.Errorf("cp without io_uring made the destination (%v)", err)
+	}
+	res := runUring(t, true, "bench", "--ioengine=psync", "--filename="+src, "--bs=4", "--runtime=100ms", "--output-format=json")
+	if res.code != 0 || !strings.Contains(res.stdout, `"iops"`) {
+		t.Errorf("psync bench without io_uring: status %d, stderr %q", res.code, res.stderr)
+	}
+}
+
 // benchJSON runs uring bench with JSON output in a private TMPDIR, checks that the temporary
 // file is gone afterwards, and returns the parsed result.
 func benchJSON(t *testing.T, args ...string) map[string]any {
 	t.Helper()
 	tmp := t.TempDir()
-	out, errOut, code := runUring(t, []string{"TMPDIR=" + tmp}, append([]string{"bench", "--output-format=json"}, args...)...)
+	out, errOut, code := runEnv(t, []string{"TMPDIR=" + tmp}, append([]string{"bench", "--output-format=json"}, args...)...)
 	if code != 0 {
 		t.Fatalf("uring bench %v: status %d\nstderr: %s\nstdout: %s", args, code, errOut, out)
 	}
@@ -208,7 +266,7 @@ func TestBenchVerify(t *testing.T) {
 		{"bench", "--filename=" + file, "--verify_only"},
 		{"bench", "--filename=" + file, "--rw=read", "--verify", "--ioengine=uring-batch", "--iodepth=4"},
 	} {
-		out, errOut, code := runUring(t, nil, args...)
+		out, errOut, code := runEnv(t, nil, args...)
 		if code != 1 || !strings.Contains(errOut, "block at offset 20480: crc32c mismatch") {
 			t.Errorf("%v on a corrupted file: status %d, stderr %q, stdout %q; want status 1 and the block's crc32c mismatch", args, code, errOut, out)
 		}
@@ -220,7 +278,7 @@ func TestBenchVerify(t *testing.T) {
 	f.ReadAt(block, 4096)
 	f.Close()
 	corrupt(2*4096, block)
-	out, errOut, code := runUring(t, nil, "bench", "--filename="+file, "--verify_only", "--output-format=json")
+	out, errOut, code := runEnv(t, nil, "bench", "--filename="+file, "--verify_only", "--output-format=json")
 	if code != 1 || !strings.Contains(errOut, "block at offset 8192: header names offset 4096") {
 		t.Errorf("--verify_only on a misplaced block: status %d, stderr %q", code, errOut)
 	}
@@ -234,7 +292,7 @@ func TestBenchVerify(t *testing.T) {
 	// A file never written by --verify.
 	plain := filepath.Join(dir, "plain")
 	os.WriteFile(plain, bytes.Repeat([]byte{7}, 8192), 0o644)
-	if _, errOut, code := runUring(t, nil, "bench", "--filename="+plain, "--verify_only"); code != 1 || !strings.Contains(errOut, "no verify header") {
+	if _, errOut, code := runEnv(t, nil, "bench", "--filename="+plain, "--verify_only"); code != 1 || !strings.Contains(errOut, "no verify header") {
 		t.Errorf("--verify_only of a plain file: status %d, stderr %q", code, errOut)
 	}
 }
@@ -290,7 +348,7 @@ func TestBenchBadOptions(t *testing.T) {
 		{[]string{"--numjobs=x"}, "invalid value"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
-		out, errOut, code := runUring(t, []string{"TMPDIR=" + dir}, append([]string{"bench"}, c.args...)...)
+		out, errOut, code := runEnv(t, []string{"TMPDIR=" + dir}, append([]string{"bench"}, c.args...)...)
 		if code != 1 || !strings.Contains(errOut, c.want) || !strings.HasPrefix(errOut, "uring bench: ") {
 			t.Errorf("uring bench %v: status %d, stderr %q, stdout %q; want status 1 and %q", c.args, code, errOut, out, c.want)
 		}
@@ -307,7 +365,7 @@ func TestBenchBadOptions(t *testing.T) {
 func TestBenchHipri(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	out, errOut, code := runUring(t, []string{"TMPDIR=" + tmp}, "bench", "--hipri", "--direct", "--ioengine=uring-batch",
+	out, errOut, code := runEnv(t, []string{"TMPDIR=" + tmp}, "bench", "--hipri", "--direct", "--ioengine=uring-batch",
 		"--iodepth=4", "--size=4m", "--runtime=200ms", "--time_based", "--output-format=json")
 	switch {
 	case code == 0:
@@ -327,7 +385,7 @@ func TestBenchHipri(t *testing.T) {
 func interruptBench(t *testing.T, args ...string) (string, string, int, string) {
 	t.Helper()
 	tmp := t.TempDir()
-	cmd := exec.Command(uringBin, append([]string{"bench"}, args...)...)
+	cmd := exec.Command(uringBinary, append([]string{"bench"}, args...)...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -414,7 +472,7 @@ func TestBenchCompare(t *testing.T) {
 func TestBenchDefault(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	out, errOut, code := runUring(t, []string{"TMPDIR=" + tmp}, "bench")
+	out, errOut, code := runEnv(t, []string{"TMPDIR=" + tmp}, "bench")
 	if code != 0 {
 		t.Fatalf("uring bench: status %d, stderr %q", code, errOut)
 	}
@@ -461,7 +519,7 @@ func TestBenchProgressLine(t *testing.T) {
 		if c.json {
 			a = append(a, "--output-format=json")
 		}
-		cmd := exec.Command(uringBin, a...)
+		cmd := exec.Command(uringBinary, a...)
 		cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
 		var out bytes.Buffer
 		var master *os.File

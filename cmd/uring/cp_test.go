@@ -25,7 +25,7 @@ func writeRandom(t *testing.T, path string, n int) []byte {
 
 func cpOK(t *testing.T, args ...string) {
 	t.Helper()
-	out, errOut, code := runUring(t, nil, append([]string{"cp"}, args...)...)
+	out, errOut, code := runEnv(t, nil, append([]string{"cp"}, args...)...)
 	if code != 0 || errOut != "" {
 		t.Fatalf("uring cp %v: status %d, stderr %q, stdout %q", args, code, errOut, out)
 	}
@@ -99,7 +99,7 @@ func TestCpFile(t *testing.T) {
 	}
 	dangling := filepath.Join(dir, "dangling")
 	os.Symlink("nowhere", dangling)
-	if _, errOut, code := runUring(t, nil, "cp", src, dangling); code != 1 || errOut != "cp: not writing through dangling symlink '"+dangling+"'\n" {
+	if _, errOut, code := runEnv(t, nil, "cp", src, dangling); code != 1 || errOut != "cp: not writing through dangling symlink '"+dangling+"'\n" {
 		t.Errorf("cp onto a dangling link: status %d, stderr %q", code, errOut)
 	}
 	// Into a directory, with a trailing slash, and several sources at once.
@@ -285,7 +285,7 @@ func TestCpErrors(t *testing.T) {
 		{[]string{"a", "nosuchdir/x"}, "cp: cannot create regular file 'nosuchdir/x': No such file or directory\n"},
 		{[]string{"nosuch", "a", "d/sub"}, "cp: cannot stat 'nosuch': No such file or directory\n"},
 	} {
-		cmd := exec.Command(uringBin, append([]string{"cp"}, c.args...)...)
+		cmd := exec.Command(uringBinary, append([]string{"cp"}, c.args...)...)
 		cmd.Dir = dir
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -313,7 +313,7 @@ func TestCpFailureLeavesNothing(t *testing.T) {
 	os.WriteFile(existing, old, 0o644)
 	for _, dst := range []string{filepath.Join(dir, "new"), existing} {
 		// A file size limit of 1 MiB: writes past it fail with EFBIG.
-		cmd := exec.Command("sh", "-c", `ulimit -f 2048 && exec "$0" cp "$1" "$2"`, uringBin, src, dst)
+		cmd := exec.Command("sh", "-c", `ulimit -f 2048 && exec "$0" cp "$1" "$2"`, uringBinary, src, dst)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
@@ -324,7 +324,7 @@ func TestCpFailureLeavesNothing(t *testing.T) {
 	}
 	// A source that fails on its first read: /proc/self/mem at address 0.
 	out := filepath.Join(dir, "new")
-	if _, errOut, code := runUring(t, nil, "cp", "/proc/self/mem", out); code != 1 ||
+	if _, errOut, code := runEnv(t, nil, "cp", "/proc/self/mem", out); code != 1 ||
 		errOut != "cp: error reading '/proc/self/mem': Input/output error\n" {
 		t.Errorf("copy of a source that fails to read: status %d, stderr %q", code, errOut)
 	}
@@ -346,7 +346,7 @@ func TestCpInterrupt(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(uringBin, "cp", fifo, dst)
+	cmd := exec.Command(uringBinary, "cp", fifo, dst)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -389,7 +389,7 @@ func TestCpFsyncAndVerbose(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	writeRandom(t, src, 300000)
-	out, errOut, code := runUring(t, nil, "cp", "--fsync", "-v", src, dst)
+	out, errOut, code := runEnv(t, nil, "cp", "--fsync", "-v", src, dst)
 	if code != 0 || errOut != "" || out != "'"+src+"' -> '"+dst+"'\n" {
 		t.Fatalf("uring cp --fsync -v: status %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -399,7 +399,7 @@ func TestCpFsyncAndVerbose(t *testing.T) {
 		cpOK(t, append(tuning, src, dst)...)
 		sameContents(t, src, dst)
 	}
-	if _, errOut, code := runUring(t, nil, "cp", "--chunk=5", src, dst); code != 1 || !strings.Contains(errOut, "invalid --chunk '5'") {
+	if _, errOut, code := runEnv(t, nil, "cp", "--chunk=5", src, dst); code != 1 || !strings.Contains(errOut, "invalid --chunk '5'") {
 		t.Errorf("uring cp --chunk=5: status %d, stderr %q", code, errOut)
 	}
 }
