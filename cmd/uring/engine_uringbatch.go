@@ -25,13 +25,8 @@ var _ = registerEngine(&engine{
 })
 
 func checkUringBatch(o *benchOptions) error {
-	if o.fixedbufs {
-		// TODO(merge): PrepReadFixed/PrepWriteFixed over Ring.RegisterBuffers once they are on main.
-		return fmt.Errorf("--fixedbufs is not supported yet: the Ring has no registered buffers in this build")
-	}
-	if o.registerfiles {
-		// TODO(merge): Ring.RegisterFiles with SQEFixedFile once it is on main.
-		return fmt.Errorf("--registerfiles is not supported yet: the Ring has no registered files in this build")
+	if err := checkRegistered(o); err != nil {
+		return err
 	}
 	if o.hipri && !o.direct {
 		return fmt.Errorf("--hipri needs --direct: polled completions exist only for O_DIRECT I/O")
@@ -61,6 +56,12 @@ func runUringBatch(j *job) error {
 		// completions were reaped may still count as used, up to iodepth of them.
 		entries *= 2
 	}
+	mem, free, err := alignedBuf(o.iodepth * int(o.bs))
+	if err != nil {
+		return err
+	}
+	defer free() // after the ring is closed: its buffers may be registered
+	fillRandom(mem)
 	ring, err := uring.New(uint32(entries), opts...)
 	if err != nil {
 		return err
@@ -75,17 +76,17 @@ func runUringBatch(j *job) error {
 		defer f.Close()
 		fd = int(f.Fd())
 	}
-	mem, free, err := alignedBuf(o.iodepth * int(o.bs))
-	if err != nil {
-		return err
-	}
-	defer free()
-	fillRandom(mem)
 	slots := make([]batchSlot, o.iodepth)
 	idle := make([]int, 0, o.iodepth)
+	bufs := make([][]byte, o.iodepth)
 	for i := range slots {
 		slots[i].buf = mem[i*int(o.bs) : (i+1)*int(o.bs)]
+		bufs[i] = slots[i].buf
 		idle = append(idle, i)
+	}
+	bio, err := registerBatch(ring, o, fd, bufs)
+	if err != nil {
+		return err
 	}
 	batch := o.batchSubmit
 	if batch == 0 || batch > o.iodepth {
@@ -105,7 +106,7 @@ func runUringBatch(j *job) error {
 				i := idle[len(idle)-1]
 				s := &slots[i]
 				s.op, s.t0 = op, now
-				if err := prepBatchOp(ring, j, fd, s, i); err != nil {
+				if err := prepBatchOp(ring, j, bio, s, i); err != nil {
 					return err
 				}
 				idle = idle[:len(idle)-1]
@@ -154,17 +155,15 @@ type batchRun struct {
 	t0, n int64
 }
 
-func prepBatchOp(ring *uring.Ring, j *job, fd int, s *batchSlot, i int) error {
+func prepBatchOp(ring *uring.Ring, j *job, bio batchIO, s *batchSlot, i int) error {
 	var sqe uring.SQE
 	var err error
 	switch {
 	case j.o.rwKind == rwNop:
 		sqe, err = ring.PrepNop()
-	case s.op.write:
-		j.prepare(s.op, s.buf)
-		sqe, err = ring.PrepWrite(fd, s.buf, s.op.off)
 	default:
-		sqe, err = ring.PrepRead(fd, s.buf, s.op.off)
+		j.prepare(s.op, s.buf)
+		sqe, err = bio.prep(ring, s.op.write, s.buf, s.op.off, i)
 	}
 	if err != nil {
 		return err
