@@ -2,6 +2,15 @@ module github.com/uringo/uring
 
 go 1.26.0
 
-require golang.org/x/sys v0.50.0
+require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/schollz/progressbar/v3 v3.19.1
+	go.uber.org/goleak v1.3.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
+)
 
-require go.uber.org/goleak v1.3.0
+require (
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/rivo/uniseg v0.4.7 // indirect
+)

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/uringo/uring"
+	"golang.org/x/sys/unix"
+)
+
+// The data mover of uring cp: one Ring, reused for every file of a copy, with depth chunks in
+// flight. Each chunk is a read into its own buffer followed, when the read completes, by a write
+// of what it read at the same offset; the next chunk's read goes out as soon as a buffer is free,
+// so reads and writes overlap, and the kernel has many of each at once. Reads carry IOSQE_ASYNC:
+// a kernel worker then reads with the page cache's readahead as a blocking read(2) would, which
+// measured faster than io_uring's own retry-on-unlocked-page path for uncached files, and
+// spreads the two copies (page cache to buffer, buffer to page cache) over two cores for cached
+// ones (BENCHMARKS.md). Only the data extents of the source are copied (SEEK_DATA/SEEK_HOLE), so
+// holes stay holes.
+
+// waitSlice bounds each wait for completions, so that an interrupt is seen even while an
+// operation waits on a source that does not answer.
+const waitSlice = 250 * time.Millisecond
+
+// copier moves file data through a Ring.
+type copier struct {
+	ring  *uring.Ring
+	chunk int
+	slots []copySlot
+	mem   []byte
+	free  func()
+	async bool // IOSQE_ASYNC on reads
+	reads int  // reads in flight at most
+}
+
+// copySlot is one chunk in flight: the range it covers, and how far it got.
+type copySlot struct {
+	buf     []byte
+	off     int64 // the chunk's start in both files
+	n       int   // bytes to move
+	got     int   // bytes read so far
+	put     int   // bytes written so far
+	writing bool  // the operation in flight is the write
+	queued  bool  // an operation of the slot was queued while handling its last completion
+}
+
+func newCopier(chunk, depth, reads int, async bool) (*copier, error) {
+	ring, err := uring.New(uint32(depth))
+	if err != nil {
+		return nil, err
+	}
+	mem, free, err := alignedBuf(chunk * depth)
+	if err != nil {
+		ring.Close()
+		return nil, err
+	}
+	c := &copier{ring: ring, chunk: chunk, slots: make([]copySlot, depth), mem: mem, free: free, async: async, reads: reads}
+	for i := range c.slots {
+		c.slots[i].buf = mem[i*chunk : (i+1)*chunk]
+	}
+	return c, nil
+}
+
+func (c *copier) Close() {
+	c.ring.Close()
+	c.free()
+}
+
+// copyError says which side of a copy failed, for cp's messages.
+type copyError struct {
+	write bool
+	err   error
+}
+
+func (e *copyError) Error() string { return e.err.Error() }
+func (e *copyError) Unwrap() error { return e.err }
+
+// extents walks the data of a file: SEEK_DATA finds the next byte of data, SEEK_HOLE the end of
+// its extent. A file system without holes reports the whole file as one extent; a source that
+// cannot seek (a pipe, a character device) is read to its end.
+type extents struct {
+	fd       int
+	pos, end int64
+	size     int64 // -1: read until a read returns 0
+	done     bool
+}
+
+// next returns the next range of at most max bytes to copy.
+func (x *extents) next(max int64) (off, n int64, ok bool) {
+	if x.done {
+		return 0, 0, false
+	}
+	if x.size < 0 { // a stream: until a read returns 0
+		off = x.pos
+		x.pos += max
+		return off, max, true
+	}
+	if x.pos >= x.end {
+		if x.pos >= x.size {
+			x.done = true
+			return 0, 0, false
+		}
+		data, err := unix.Seek(x.fd, x.pos, unix.SEEK_DATA)
+		if err != nil {
+			if errors.Is(err, unix.ENXIO) { // no data past pos: a hole to the end
+				x.done = true
+				return 0, 0, false
+			}
+			data = x.pos // no SEEK_DATA here: all of it is data
+		}
+		hole, err := unix.Seek(x.fd, data, unix.SEEK_HOLE)
+		if err != nil {
+			hole = x.size
+		}
+		x.pos, x.end = data, min(hole, x.size)
+		if x.pos >= x.end {
+			x.done = true
+			return 0, 0, false
+		}
+	}
+	off = x.pos
+	n = min(max, x.end-x.pos)
+	x.pos += n
+	return off, n, true
+}
+
+// copyRun is the state of one file's copy.
+type copyRun struct {
+	c        *copier
+	ifd, ofd int
+	inPos    bool // the source cannot seek: read at its file position
+	outPos   bool // the destination cannot seek: write at its file position
+	x        extents
+	eof      int64 // where the source ended early, or -1
+	err      error // the first error; nothing new is started after it
+	progress func(int64)
+	idle     []int
+	inflight int
+	reading  int // reads in flight
+}
+
+// copy moves the data of in (size bytes, -1 for a stream read to its end) to out at the same
+// offsets, skipping holes. It returns where the source's data ended (size, unless the source
+// ended early), and a *copyError for a failed read or write. A short write is resumed, and one that writes nothing fails with ENOSPC, as write(2)
+// would; a source that ends early (it shrank, or it is a stream) ends the copy there. progress,
+// if not nil, is told of every write. If either file cannot seek (a pipe, a device), one chunk
+// at a time is moved, in order.
+func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekable [2]bool, progress func(int64)) (int64, error) {
+	r := &copyRun{c: c, ifd: int(in.Fd()), ofd: int(out.Fd()), inPos: !seekable[0], outPos: !seekable[1],
+		eof: -1, progress: progress}
+	r.x = extents{fd: r.ifd, size: size}
+	if r.inPos {
+		r.x.size = -1
+	} else {
+		// As GNU cp does: a larger readahead window for a source read from start to end.
+		unix.Fadvise(r.ifd, 0, 0, unix.FADV_SEQUENTIAL)
+	}
+	depth := len(c.slots)
+	if r.inPos || r.outPos {
+		depth = 1
+	}
+	for i := depth - 1; i >= 0; i-- {
+		r.idle = append(r.idle, i)
+	}
+	for {
+		if err := ctx.Err(); err != nil && r.err == nil {
+			r.err = err
+		}
+		for r.err == nil && len(r.idle) > 0 && r.reading < r.c.reads {
+			off, n, ok := r.x.next(int64(c.chunk))
+			if !ok || (r.eof >= 0 && off >= r.eof) {
+				break
+			}
+			i := r.idle[len(r.idle)-1]
+			r.idle = r.idle[:len(r.idle)-1]
+			s := &c.slots[i]
+			*s = copySlot{buf: s.buf, off: off, n: int(n)}
+			if err := r.queue(s, i, false); err != nil {
+				r.fail(err)
+				r.idle = append(r.idle, i)
+				break
+			}
+			r.inflight++
+		}
+		if r.inflight == 0 {
+			break
+		}
+		if _, err := c.ring.SubmitAndWaitTimeout(1, waitSlice); err != nil {
+			if errors.Is(err, syscall.ETIME) {
+				if ctx.Err() != nil {
+					// Interrupted while an operation waits on a source that may never
+					// answer (a fifo, a stuck device): leave it to Close to cancel.
+					return 0, ctx.Err()
+				}
+				continue
+			}
+			// The ring itself failed; Close cancels what is in flight.
+			return 0, &copyError{err: err}
+		}
+		for cqe := range c.ring.Completions() {
+			i := int(cqe.UserData)
+			s := &c.slots[i]
+			s.queued = false
+			if !s.writing {
+				r.reading--
+			}
+			r.fail(r.complete(s, i, int(cqe.Res), cqe.Err()))
+			if !s.queued {
+				r.inflight--
+				r.idle = append(r.idle, i)
+			}
+		}
+	}
+	if r.eof >= 0 {
+		return r.eof, r.err
+	}
+	return size, r.err
+}
+
+func (r *copyRun) fail(err error) {
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+// complete handles the completion of slot i's operation, and queues what follows it.
+func (r *copyRun) complete(s *copySlot, i, res int, err error) error {
+	if !s.writing {
+		switch {
+		case err != nil:
+			return &copyError{err: err}
+		case res == 0: // the source ended before the chunk did
+			if end := s.off + int64(s.got); r.eof < 0 || end < r.eof {
+				r.eof = end
+			}
+			r.x.done = r.x.done || r.inPos
+			s.n = s.got
+		default:
+			s.got += res
+		}
+		if s.got > s.put {
+			return r.queue(s, i, true)
+		}
+		return nil
+	}
+	switch {
+	case err != nil:
+		return &copyError{write: true, err: err}
+	case res == 0:
+		return &copyError{write: true, err: syscall.ENOSPC}
+	}
+	s.put += res
+	if r.progress != nil {
+		r.progress(int64(res))
+	}
+	switch {
+	case s.put < s.got: // a short write: write the rest
+		return r.queue(s, i, true)
+	case s.got < s.n && r.err == nil: // a short read: read the rest of the chunk
+		return r.queue(s, i, false)
+	}
+	return nil
+}
+
+// queue prepares slot i's next operation: the read of the rest of its chunk, or the write of
+// what it has read and not yet written.
+func (r *copyRun) queue(s *copySlot, i int, write bool) error {
+	from, to, fd, atPos := s.got, s.n, r.ifd, r.inPos
+	if write {
+		from, to, fd, atPos = s.put, s.got, r.ofd, r.outPos
+	}
+	off := s.off + int64(from)
+	if atPos {
+		off = uring.CurrentPos
+	}
+	prep := r.c.ring.PrepRead
+	if write {
+		prep = r.c.ring.PrepWrite
+	}
+	sqe, err := prep(fd, s.buf[from:to], off)
+	if err != nil {
+		return &copyError{write: write, err: err}
+	}
+	sqe.SetUserData(uint64(i))
+	if !write {
+		r.reading++
+		if r.c.async {
+			sqe.SetFlags(uring.SQEAsync)
+		}
+	}
+	s.writing, s.queued = write, true
+	return nil
+}
+
+// fsync syncs out's data and metadata through the ring (IORING_OP_FSYNC).
+func (c *copier) fsync(out *os.File) error {
+	sqe, err := c.ring.PrepFsync(int(out.Fd()), 0)
+	if err != nil {
+		return err
+	}
+	sqe.SetUserData(0)
+	if _, err := c.ring.SubmitAndWait(1); err != nil {
+		return err
+	}
+	for cqe := range c.ring.Completions() {
+		if err := cqe.Err(); err != nil {
+			return &copyError{write: true, err: err}
+		}
+	}
+	return nil
+}
