@@ -43,7 +43,7 @@ Options, in fio's words (--name=value; sizes take fio's suffixes, 4k = 4096, 1m,
                          also stops after one pass of --size
   --time_based           run for --runtime, whatever the size
   --ramp_time=TIME       run this long before measuring
-  --ioengine=NAME        psync, uring-batch (or fio's name io_uring), uring (see below)
+  --ioengine=NAME        psync, uring-batch (or fio's name io_uring), uring, uring-ring (below)
   --fixedbufs            registered buffers (uring-batch)
   --registerfiles        registered files (uring-batch)
   --sqthread_poll        a kernel thread polls the submission queue (uring-batch)
@@ -62,12 +62,8 @@ Engines:
 func runBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
 		fmt.Fprint(stdout, benchUsage)
-		for _, name := range []string{"psync", "uring-batch", "uring"} {
-			if e, ok := engines[name]; ok {
-				fmt.Fprintf(stdout, "  %-12s %s\n", name, e.summary)
-			} else {
-				fmt.Fprintf(stdout, "  %-12s (not in this build: it needs package driver)\n", name)
-			}
+		for _, name := range []string{"psync", "uring-batch", "uring", "uring-ring"} {
+			fmt.Fprintf(stdout, "  %-12s %s\n", name, engines[name].summary)
 		}
 		return 0
 	}

@@ -47,14 +47,8 @@ func engineNames() string {
 	return strings.Join(names, ", ")
 }
 
-// defaultEngine is the io_uring engine a bench uses unless told otherwise: the driver's, once it
-// is built in, else one Ring per job.
-func defaultEngine() string {
-	if _, ok := engines["uring"]; ok {
-		return "uring"
-	}
-	return "uring-batch"
-}
+// defaultEngine is the io_uring engine a bench uses unless told otherwise: the driver's.
+func defaultEngine() string { return "uring" }
 
 // runState is what the jobs of one run share: when to count operations, when to stop. The
 // controlling goroutine writes it; jobs read it once per operation (or batch).

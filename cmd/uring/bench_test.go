@@ -219,7 +219,7 @@ func TestBenchEngines(t *testing.T) {
 // Without --time_based a job moves --size bytes: one pass, a known number of operations.
 func TestBenchSizeBound(t *testing.T) {
 	t.Parallel()
-	for _, e := range []string{"psync", "uring-batch"} {
+	for _, e := range []string{"psync", "uring-batch", "uring", "uring-ring"} {
 		v := benchJSON(t, "--ioengine="+e, "--rw=read", "--size=1m", "--bs=4k", "--numjobs=3", "--iodepth=8")
 		if ops := num(t, v, "ops"); ops != 3*256 {
 			t.Errorf("%s: %v ops, want 3 jobs x 256 blocks", e, ops)
