@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -155,7 +154,7 @@ func defaultBench(ctx context.Context, asJSON bool, stdout, stderr io.Writer) in
 		rw: "randread", rwKind: rwRandRead, bs: 4096, numjobs: 1, iodepth: 1, batchSubmit: 1,
 		runtime: 1600 * time.Millisecond, timeBased: true, ramp: 100 * time.Millisecond, rounds: 4, kbBase: 1024,
 	}
-	const inflight = 32
+	const inflight = 64 // the targets: 64 goroutines against 64
 	progress := &progressLine{w: stdout, on: !asJSON && isTerminal(stdout)}
 	t, cleanup, status := benchTarget(ctx, &base, stderr)
 	defer cleanup()
@@ -174,13 +173,7 @@ func defaultBench(ctx context.Context, asJSON bool, stdout, stderr io.Writer) in
 		uringSide.engine, psyncSide.engine = ring, "psync"
 		uringSide.direct, psyncSide.direct = direct, direct
 		psyncSide.numjobs = inflight
-		if ring == "uring-batch" {
-			// One ring per core, sharing the reads in flight: both sides may use every core.
-			uringSide.numjobs = max(1, min(runtime.GOMAXPROCS(0), inflight))
-			uringSide.iodepth = inflight / uringSide.numjobs
-		} else {
-			uringSide.numjobs = inflight
-		}
+		uringSide.numjobs = inflight
 		name := "cached"
 		if direct {
 			name = "O_DIRECT"

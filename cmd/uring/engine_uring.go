@@ -17,12 +17,17 @@ import (
 // operation goes through the ring. uring-ring sends everything through the ring.
 var (
 	_ = registerEngine(&engine{
-		name:     "uring",
-		summary:  "numjobs goroutines making blocking calls through package driver, as package file does",
-		check:    checkBlocking("uring"),
-		open:     openDriver,
-		run:      func(j *job) error { return runUringDriver(j, !j.o.direct) },
-		describe: describeDriver("the page cache first, then the ring"),
+		name:    "uring",
+		summary: "numjobs goroutines making blocking calls through package driver, as package file does",
+		check:   checkBlocking("uring"),
+		open:    openDriver,
+		run:     func(j *job) error { return runUringDriver(j, !j.o.direct) },
+		describe: describeDriver(func(o *benchOptions) string {
+			if o.direct {
+				return "through the ring (O_DIRECT)"
+			}
+			return "the page cache first, then the ring"
+		}),
 	})
 	_ = registerEngine(&engine{
 		name:     "uring-ring",
@@ -30,7 +35,7 @@ var (
 		check:    checkBlocking("uring-ring"),
 		open:     openDriver,
 		run:      func(j *job) error { return runUringDriver(j, false) },
-		describe: describeDriver("every operation through the ring"),
+		describe: describeDriver(func(*benchOptions) string { return "every operation through the ring" }),
 	})
 )
 
@@ -42,13 +47,13 @@ func openDriver(o *benchOptions) (any, func(), error) {
 	return d, func() { d.Close() }, nil
 }
 
-func describeDriver(path string) func(o *benchOptions, shared any) string {
+func describeDriver(path func(o *benchOptions) string) func(o *benchOptions, shared any) string {
 	return func(o *benchOptions, shared any) string {
 		mode := "?"
 		if d, ok := shared.(*driver.Driver); ok {
 			mode = d.Mode().String()
 		}
-		return fmt.Sprintf("%s, one blocking driver call each at a time, %s (driver mode %s)", plural(o.numjobs, "goroutine"), path, mode)
+		return fmt.Sprintf("%s, one blocking driver call each at a time, %s (driver mode %s)", plural(o.numjobs, "goroutine"), path(o), mode)
 	}
 }
 
