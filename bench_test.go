@@ -6,9 +6,16 @@ import (
 )
 
 // BenchmarkNop measures the ring itself: every iteration is one NOP, queued in batches,
-// submitted with SubmitAndWait(batch) and reaped with Completions, as the C anchor
-// (../shared/anchors/run nop) does with liburing.
-func BenchmarkNop(b *testing.B) {
+// submitted with SubmitAndWait(batch) and reaped with PeekBatchCQE, as the C anchor
+// (../shared/anchors/run nop) does with liburing (io_uring_for_each_cqe, io_uring_cq_advance).
+// scripts/nop-vs-liburing.sh runs the two side by side. BenchmarkNopIter reaps with the
+// Completions iterator instead.
+func BenchmarkNop(b *testing.B) { benchNop(b, false) }
+
+// BenchmarkNopIter is BenchmarkNop reaping with the Completions iterator.
+func BenchmarkNopIter(b *testing.B) { benchNop(b, true) }
+
+func benchNop(b *testing.B, iter bool) {
 	for _, batch := range []int{1, 8, 32, 128} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			r, err := New(uint32(max(batch, 128)), benchOpts...)
@@ -16,6 +23,7 @@ func BenchmarkNop(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer r.Close()
+			cqes := make([]CQE, batch)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for done := 0; done < b.N; {
@@ -31,11 +39,22 @@ func BenchmarkNop(b *testing.B) {
 					b.Fatal(err)
 				}
 				got := 0
-				for c := range r.Completions() {
-					if c.Res < 0 {
-						b.Fatal(c.Err())
+				if iter {
+					for c := range r.Completions() {
+						if c.Res < 0 {
+							b.Fatal(c.Err())
+						}
+						got++
 					}
-					got++
+				} else {
+					for k := r.PeekBatchCQE(cqes); k > 0; k = r.PeekBatchCQE(cqes) {
+						for _, c := range cqes[:k] {
+							if c.Res < 0 {
+								b.Fatal(c.Err())
+							}
+						}
+						got += k
+					}
 				}
 				if got != n {
 					b.Fatalf("reaped %d of %d", got, n)

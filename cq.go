@@ -11,10 +11,21 @@ import (
 
 // CQE is one completion, copied out of the completion queue.
 type CQE struct {
-	UserData uint64    // the value set with SQE.SetUserData
-	Res      int32     // the result: a count, an fd, or a negated errno
-	Flags    CQEFlags  // IORING_CQE_F_*
-	Big      [2]uint64 // the second half of a 32-byte CQE (WithCQE32, or CQEF32 with WithCQEMixed)
+	UserData uint64   // the value set with SQE.SetUserData
+	Res      int32    // the result: a count, an fd, or a negated errno
+	Flags    CQEFlags // IORING_CQE_F_*
+
+	// Big is the second half of a 32-byte CQE (WithCQE32, or CQEF32 with WithCQEMixed); zero
+	// otherwise.
+	Big BigCQE
+}
+
+// BigCQE is the second half of a 32-byte CQE: big_cqe[0] and big_cqe[1]. It is a struct of two
+// words rather than an array, and CQE has four fields, so that the compiler keeps a CQE in
+// registers: it spills arrays of two or more, and structs of more than four fields, to memory,
+// a stack round trip per completion in the reaping loops.
+type BigCQE struct {
+	Word0, Word1 uint64
 }
 
 // Err returns the error a negative result stands for, as a syscall.Errno, or nil.
@@ -88,8 +99,9 @@ func (q *completionQueue) kernelTail() uint32 {
 func (q *completionQueue) publishHead() {
 	if q.head != q.published {
 		// Pairs with the kernel's READ_ONCE(rings->cq.head) in __io_cqring_events: our reads of
-		// the CQEs before head are done before the kernel may overwrite them.
-		atomic.StoreUint32(q.khead, q.head)
+		// the CQEs before head are done before the kernel may overwrite them (a release
+		// store, as liburing's io_uring_cq_advance).
+		storeRelease(q.khead, q.head)
 		q.published = q.head
 	}
 }
@@ -132,24 +144,26 @@ func (r *Ring) reapRing() (c CQE, deliver, ok bool) {
 			step = 2
 		}
 		big := (*[2]uint64)(unsafe.Add(unsafe.Pointer(raw), abi.CQESize))
-		c.Big = *big
+		c.Big = BigCQE{big[0], big[1]}
 	}
 	q.head += step
 	if q.mixed && raw.Flags&abi.IORING_CQE_F_SKIP != 0 {
 		return c, false, true
 	}
-	return c, r.complete(&c), true
+	c, deliver = r.complete(c)
+	return c, deliver, true
 }
 
 // complete turns a CQE's token back into the caller's user data and, on an operation's final
 // completion, releases the memory it held. It reports whether the caller should see the CQE.
-func (r *Ring) complete(c *CQE) bool {
+// It takes and returns the CQE by value, so that the reaping loops keep it in registers.
+func (r *Ring) complete(c CQE) (CQE, bool) {
 	if !isToken(c.UserData) {
-		return true
+		return c, true
 	}
 	idx, slot := r.ops.lookup(c.UserData)
 	if slot == nil {
-		return true // not ours: MSG_RING data from another ring, passed on as it came
+		return c, true // not ours: MSG_RING data from another ring, passed on as it came
 	}
 	c.UserData = slot.user
 	if agg, ok := slot.extra.(*cancelAggregate); ok {
@@ -162,22 +176,22 @@ func (r *Ring) complete(c *CQE) bool {
 		}
 		r.ops.release(idx)
 	}
-	return deliver
+	return c, deliver
 }
 
 // completeAggregate counts one of the cancels of a CancelAll by user data, and delivers their
 // sum with the last of them.
-func (r *Ring) completeAggregate(agg *cancelAggregate, idx uint32, slot *opSlot, c *CQE) bool {
+func (r *Ring) completeAggregate(agg *cancelAggregate, idx uint32, slot *opSlot, c CQE) (CQE, bool) {
 	if !slot.internal {
 		agg.user = slot.user
 	}
 	agg.add(c.Res)
 	r.ops.release(idx)
 	if agg.left > 0 {
-		return false
+		return c, false
 	}
 	c.UserData, c.Res = agg.user, agg.result()
-	return true
+	return c, true
 }
 
 // needsEnterToReap reports whether completions may be waiting that only io_uring_enter with
@@ -240,26 +254,23 @@ func (r *Ring) drain(yield func(CQE) bool) {
 	}
 	q := &r.cq
 	for flushed := false; ; {
-		// The loop body may reap too (PeekCQE inside the range loop): always start from q.head.
-		for head := q.head; int32(q.kernelTail()-head) > 0; head = q.head {
-			var c CQE
-			if q.simple {
-				raw := q.at(head)
-				q.head = head + 1
-				c.UserData, c.Res, c.Flags = raw.UserData, raw.Res, CQEFlags(raw.Flags)
-				if isToken(c.UserData) && !r.complete(&c) {
-					continue
-				}
-			} else {
-				var deliver bool
-				if c, deliver, _ = r.reapRing(); !deliver {
-					continue
-				}
-			}
-			r.stats.Completed++
-			if !yield(c) {
-				q.publishHead()
+		if q.simple {
+			if !r.drainSimple(yield) {
 				return
+			}
+		} else {
+			// The loop body may reap too (PeekCQE inside the range loop): always start
+			// from q.head.
+			for head := q.head; int32(q.kernelTail()-head) > 0; head = q.head {
+				c, deliver, _ := r.reapRing()
+				if !deliver {
+					continue
+				}
+				r.stats.Completed++
+				if !yield(c) {
+					q.publishHead()
+					return
+				}
 			}
 		}
 		q.publishHead()
@@ -268,6 +279,95 @@ func (r *Ring) drain(yield func(CQE) bool) {
 		}
 		r.getEvents(0)
 		flushed = true
+	}
+}
+
+// PeekBatchCQE fills cqes with the completions ready now, up to len(cqes), consumes them, and
+// returns how many it filled, handing the batch back to the kernel with one store of the CQ
+// head (io_uring_peek_batch_cqe with io_uring_cq_advance). Like PeekCQE it enters the kernel
+// only when completions are held back there and none are ready. It is Completions without the
+// iterator: for loops that reap into a buffer of their own.
+func (r *Ring) PeekBatchCQE(cqes []CQE) int {
+	if r.closed {
+		return 0
+	}
+	n := 0
+	for n < len(cqes) && len(r.backlog) > 0 {
+		cqes[n] = r.backlog[0]
+		r.backlog = r.backlog[1:]
+		n++
+	}
+	q := &r.cq
+	for flushed := false; ; {
+		if q.simple {
+			head, tail := q.head, q.kernelTail()
+			for ; head != tail && n < len(cqes); head++ {
+				raw := (*abi.CQE)(unsafe.Add(q.cqes, uintptr(head&q.mask)*abi.CQESize))
+				c := CQE{UserData: raw.UserData, Res: raw.Res, Flags: CQEFlags(raw.Flags)}
+				if isToken(c.UserData) {
+					var deliver bool
+					if c, deliver = r.complete(c); !deliver {
+						continue
+					}
+				}
+				cqes[n] = c
+				n++
+			}
+			q.head = head
+		} else {
+			for n < len(cqes) {
+				c, deliver, ok := r.reapRing()
+				if !ok {
+					break
+				}
+				if deliver {
+					cqes[n] = c
+					n++
+				}
+			}
+		}
+		q.publishHead()
+		if n > 0 || flushed || !r.needsEnterToReap() {
+			r.stats.Completed += uint64(n)
+			return n
+		}
+		r.getEvents(0)
+		flushed = true
+	}
+}
+
+// drainSimple is drain's loop for a CQ of 16-byte entries, the common case, kept tight: the
+// kernel's tail is read once per batch, and the CQE stays in registers on its way to yield. It
+// reports false when yield asked to stop, with the head published.
+func (r *Ring) drainSimple(yield func(CQE) bool) bool {
+	q := &r.cq
+	for {
+		head, tail := q.head, q.kernelTail()
+		if int32(tail-head) <= 0 {
+			return true
+		}
+		for head != tail {
+			raw := (*abi.CQE)(unsafe.Add(q.cqes, uintptr(head&q.mask)*abi.CQESize))
+			c := CQE{UserData: raw.UserData, Res: raw.Res, Flags: CQEFlags(raw.Flags)}
+			head++
+			q.head = head
+			ok := true
+			if !isToken(c.UserData) {
+				r.stats.Completed++
+				ok = yield(c)
+			} else if c, deliver := r.complete(c); deliver {
+				// A separate branch, so that the common one keeps c in registers.
+				r.stats.Completed++
+				ok = yield(c)
+			}
+			if !ok {
+				q.publishHead()
+				return false
+			}
+			if q.head != head {
+				break // the loop body reaped too: go on from where it left the head
+			}
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ const maxRW = math.MaxInt32 &^ 4095
 func (r *Ring) prep(method string, op uint8, fd int, addr uint64, n uint32, off uint64) (*abi.SQE, SQE, error) {
 	q := &r.sq
 	seq := q.tail
-	if r.closed || seq-q.kernelHead() >= q.entries || fd != int(int32(fd)) {
+	if r.closed || q.full() || fd != int(int32(fd)) {
 		return nil, SQE{}, r.prepError(method, fd)
 	}
 	e := q.entry(seq)

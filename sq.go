@@ -11,10 +11,12 @@ import (
 // publishing stores tail into the kernel's tail, and the kernel consumes up to its head.
 type submissionQueue struct {
 	tail       uint32 // next entry to hand out
+	head       uint32 // the kernel's head when last read: never ahead of it
 	published  uint32 // the value last stored into *ktail
 	mask       uint32
 	entries    uint32
 	entryShift uint32         // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
+	sqpoll     bool           // IORING_SETUP_SQPOLL: a kernel thread reads the tail
 	sqes       unsafe.Pointer // the SQE array
 	khead      *uint32
 	ktail      *uint32
@@ -32,6 +34,7 @@ func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
 	q.entries = *(*uint32)(unsafe.Add(ring, off.RingEntries))
 	q.sqes = sqes
 	q.entryShift = 6 + sqeShift(p.Flags)
+	q.sqpoll = p.Flags&abi.IORING_SETUP_SQPOLL != 0
 	if p.Flags&abi.IORING_SETUP_NO_SQARRAY == 0 {
 		// Entry i of the SQ ring is always SQE i: fill the index array once, as liburing does.
 		array := unsafe.Slice((*uint32)(unsafe.Add(ring, off.Array)), q.entries)
@@ -42,6 +45,7 @@ func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
 	// The tail starts where the kernel's is (0 for a new ring).
 	q.tail = atomic.LoadUint32(q.ktail) // pairs with nothing yet: the kernel has not started
 	q.published = q.tail
+	q.kernelHead()
 }
 
 // entry returns the SQE at sequence number seq.
@@ -53,7 +57,14 @@ func (q *submissionQueue) entry(seq uint32) *abi.SQE {
 func (q *submissionQueue) kernelHead() uint32 {
 	// Pairs with the kernel's smp_store_release(&rings->sq.head) in io_commit_sqring: the
 	// entries before head have been read and may be reused.
-	return atomic.LoadUint32(q.khead)
+	q.head = atomic.LoadUint32(q.khead)
+	return q.head
+}
+
+// full reports whether no entry is free, reading the kernel's head only when the last one read
+// says so: the head only moves forward, so an old value can only make it look fuller.
+func (q *submissionQueue) full() bool {
+	return q.tail-q.head >= q.entries && q.tail-q.kernelHead() >= q.entries
 }
 
 // flags returns the SQ ring flags (IORING_SQ_*).
@@ -69,8 +80,15 @@ func (q *submissionQueue) flags() uint32 {
 func (q *submissionQueue) publish() uint32 {
 	if q.tail != q.published {
 		// Pairs with the kernel's smp_load_acquire(&rings->sq.tail) in io_sqring_entries: the
-		// SQE contents written before this store are visible once the tail is.
-		atomic.StoreUint32(q.ktail, q.tail)
+		// SQE contents written before this store are visible once the tail is. The SQPOLL
+		// thread reads it at any time, and Submit then reads the SQ flags: a full barrier
+		// between the two (atomic.StoreUint32). Without SQPOLL the kernel reads it inside
+		// the io_uring_enter that follows, and a release store is enough, as in liburing.
+		if q.sqpoll {
+			atomic.StoreUint32(q.ktail, q.tail)
+		} else {
+			storeRelease(q.ktail, q.tail)
+		}
 		q.published = q.tail
 	}
 	return q.tail - q.kernelHead()

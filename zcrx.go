@@ -23,7 +23,7 @@ var (
 // to that queue, CAP_NET_ADMIN, and a Ring made WithDeferTaskrun and WithCQE32 (or
 // WithCQEMixed), because each completion carries a struct io_uring_zcrx_cqe in its second
 // half. This package registers the queue and prepares the receive. Reading the data
-// (CQE.Big[0] holds the offset into the area) and handing buffers back through the refill
+// (CQE.Big.Word0 holds the offset into the area) and handing buffers back through the refill
 // queue (the ring at ZcrxIfq's region) are not implemented: no machine this package is tested
 // on has such a NIC.
 
@@ -107,7 +107,7 @@ func (q *ZcrxIfq) unmap() {
 
 // PrepRecvZC prepares a multishot zero-copy receive on socket fd through registered queue
 // zcrxID, of up to n bytes in all (0: no limit) (IORING_OP_RECV_ZC, 6.15; liburing has no
-// helper). Each completion is 32 bytes, its Big[0] the data's offset in the queue's area. With
+// helper). Each completion is 32 bytes, its Big.Word0 the data's offset in the queue's area. With
 // no queue registered as zcrxID the kernel completes it with EINVAL.
 func (r *Ring) PrepRecvZC(fd int, zcrxID uint32, n int) (SQE, error) {
 	if n < 0 || n > maxRW {
