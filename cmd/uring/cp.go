@@ -38,6 +38,8 @@ destination is replaced, not rewritten in place: other hard links to it keep the
       --inflight=N      chunks in flight (default 16)
       --reads=N         reads in flight at most (default: --inflight)
       --async=BOOL      issue reads from kernel workers (IOSQE_ASYNC; default true)
+      --splice=BOOL     move each chunk through a pipe with IORING_OP_SPLICE instead of a
+                        buffer: one copy of the data instead of two
   -h, --help            this help
 
 A progress bar is shown for large files when standard error is a terminal.
@@ -47,7 +49,7 @@ A progress bar is shown for large files when standard error is a terminal.
 type cpOptions struct {
 	recursive, preserve, verbose, fsync bool
 	chunk, inflight, reads              int
-	async                               bool
+	async, splice                       bool
 }
 
 // progressMin is the size from which a file's copy gets a progress bar on a terminal.
@@ -81,7 +83,7 @@ func runCp(args []string, stdout, stderr io.Writer) int {
 	old := unix.Umask(0)
 	unix.Umask(old)
 	r.umask = os.FileMode(old)
-	c, err := newCopier(o.chunk, o.inflight, min(o.reads, o.inflight), o.async)
+	c, err := newCopier(o.chunk, o.inflight, min(o.reads, o.inflight), o.async, o.splice)
 	if err != nil {
 		fmt.Fprintf(stderr, "cp: %v\n", err)
 		return 1
@@ -157,7 +159,7 @@ func parseCpArgs(args []string) (cpOptions, []string, error) {
 				o.fsync = true
 			case "help":
 				return o, nil, errHelp
-			case "chunk", "inflight", "reads", "async":
+			case "chunk", "inflight", "reads", "async", "splice":
 				if !hasVal {
 					if i+1 >= len(args) {
 						return o, nil, fmt.Errorf("option '--%s' requires an argument", name)
@@ -218,14 +220,19 @@ func (o *cpOptions) setTuning(name, val string) error {
 		} else {
 			o.inflight = n
 		}
-	case "async":
+	case "async", "splice":
+		var on bool
 		switch val {
 		case "true", "1":
-			o.async = true
+			on = true
 		case "false", "0":
-			o.async = false
 		default:
-			return fmt.Errorf("invalid --async %s: true or false", quote(val))
+			return fmt.Errorf("invalid --%s %s: true or false", name, quote(val))
+		}
+		if name == "async" {
+			o.async = on
+		} else {
+			o.splice = on
 		}
 	}
 	return nil

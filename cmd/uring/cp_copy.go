@@ -27,45 +27,81 @@ const waitSlice = 250 * time.Millisecond
 
 // copier moves file data through a Ring.
 type copier struct {
-	ring  *uring.Ring
-	chunk int
-	slots []copySlot
-	mem   []byte
-	free  func()
-	async bool // IOSQE_ASYNC on reads
-	reads int  // reads in flight at most
+	ring   *uring.Ring
+	chunk  int
+	slots  []copySlot
+	mem    []byte
+	free   func()
+	async  bool // IOSQE_ASYNC on reads
+	reads  int  // reads in flight at most
+	splice bool // move chunks through pipes (IORING_OP_SPLICE) rather than buffers
 }
 
 // copySlot is one chunk in flight: the range it covers, and how far it got.
 type copySlot struct {
 	buf     []byte
-	off     int64 // the chunk's start in both files
-	n       int   // bytes to move
-	got     int   // bytes read so far
-	put     int   // bytes written so far
-	writing bool  // the operation in flight is the write
-	queued  bool  // an operation of the slot was queued while handling its last completion
+	pipe    [2]int // with splice: the pipe the chunk passes through instead of buf
+	off     int64  // the chunk's start in both files
+	n       int    // bytes to move
+	got     int    // bytes read so far
+	put     int    // bytes written so far
+	writing bool   // the operation in flight is the write
+	queued  bool   // an operation of the slot was queued while handling its last completion
 }
 
-func newCopier(chunk, depth, reads int, async bool) (*copier, error) {
+func newCopier(chunk, depth, reads int, async, splice bool) (*copier, error) {
 	ring, err := uring.New(uint32(depth))
 	if err != nil {
 		return nil, err
+	}
+	c := &copier{ring: ring, chunk: chunk, slots: make([]copySlot, depth), async: async, reads: reads, splice: splice}
+	if splice {
+		c.free = func() {}
+		for i := range c.slots {
+			c.slots[i].pipe = [2]int{-1, -1}
+		}
+		for i := range c.slots {
+			if err := c.slots[i].openPipe(chunk); err != nil {
+				c.Close()
+				return nil, err
+			}
+		}
+		return c, nil
 	}
 	mem, free, err := alignedBuf(chunk * depth)
 	if err != nil {
 		ring.Close()
 		return nil, err
 	}
-	c := &copier{ring: ring, chunk: chunk, slots: make([]copySlot, depth), mem: mem, free: free, async: async, reads: reads}
+	c.mem, c.free = mem, free
 	for i := range c.slots {
 		c.slots[i].buf = mem[i*chunk : (i+1)*chunk]
 	}
 	return c, nil
 }
 
+// openPipe gives the slot a pipe that holds a whole chunk, so that one splice fills it.
+func (s *copySlot) openPipe(chunk int) error {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	s.pipe = p
+	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, chunk); err != nil {
+		return err
+	}
+	return nil
+}
+
 func (c *copier) Close() {
 	c.ring.Close()
+	for i := range c.slots {
+		for _, fd := range c.slots[i].pipe {
+			if fd > 0 {
+				unix.Close(fd)
+			}
+		}
+	}
 	c.free()
 }
 
@@ -177,7 +213,7 @@ func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekabl
 			i := r.idle[len(r.idle)-1]
 			r.idle = r.idle[:len(r.idle)-1]
 			s := &c.slots[i]
-			*s = copySlot{buf: s.buf, off: off, n: int(n)}
+			*s = copySlot{buf: s.buf, pipe: s.pipe, off: off, n: int(n)}
 			if err := r.queue(s, i, false); err != nil {
 				r.fail(err)
 				r.idle = append(r.idle, i)
@@ -276,11 +312,18 @@ func (r *copyRun) queue(s *copySlot, i int, write bool) error {
 	if atPos {
 		off = uring.CurrentPos
 	}
-	prep := r.c.ring.PrepRead
-	if write {
-		prep = r.c.ring.PrepWrite
+	var sqe uring.SQE
+	var err error
+	switch {
+	case r.c.splice && write: // from the pipe, what is in it
+		sqe, err = r.c.ring.PrepSplice(s.pipe[0], uring.CurrentPos, fd, off, uint32(to-from), uring.SpliceMove)
+	case r.c.splice: // into the pipe, which holds a whole chunk
+		sqe, err = r.c.ring.PrepSplice(fd, off, s.pipe[1], uring.CurrentPos, uint32(to-from), uring.SpliceMove)
+	case write:
+		sqe, err = r.c.ring.PrepWrite(fd, s.buf[from:to], off)
+	default:
+		sqe, err = r.c.ring.PrepRead(fd, s.buf[from:to], off)
 	}
-	sqe, err := prep(fd, s.buf[from:to], off)
 	if err != nil {
 		return &copyError{write: write, err: err}
 	}

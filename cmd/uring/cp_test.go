@@ -403,3 +403,21 @@ func TestCpFsyncAndVerbose(t *testing.T) {
 		t.Errorf("uring cp --chunk=5: status %d, stderr %q", code, errOut)
 	}
 }
+
+// TestCpSplice copies through pipes with IORING_OP_SPLICE instead of buffers: the same bytes,
+// and the same holes.
+func TestCpSplice(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	for _, n := range []int{1, 4096, 1<<20 + 3, 5<<20 + 12345} {
+		writeRandom(t, src, n)
+		cpOK(t, "--splice=true", "--chunk=1m", "--inflight=4", src, dst)
+		sameContents(t, src, dst)
+		os.Remove(dst)
+	}
+	if _, errOut, code := runEnv(t, nil, "cp", "--splice=maybe", src, dst); code == 0 || !strings.Contains(errOut, "--splice") {
+		t.Errorf("--splice=maybe: status %d, stderr %q", code, errOut)
+	}
+	noTemps(t, dir)
+}
