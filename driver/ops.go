@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/uringo/uring"
 	"golang.org/x/sys/unix"
@@ -103,7 +104,7 @@ func (d *Driver) WriteCached(ctx context.Context, fd int, p []byte) (int, error)
 func (d *Driver) readCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
 	if d.tryCached(ctx, fd, p) {
 		// preadv2 takes -1 as "at the file position", as the ring does.
-		n, err := unix.Preadv2(fd, [][]byte{p}, off, unix.RWF_NOWAIT)
+		n, err := rwNoWait(unix.SYS_PREADV2, fd, p, off)
 		switch err {
 		case nil:
 			return n, nil
@@ -117,7 +118,7 @@ func (d *Driver) readCached(ctx context.Context, fd int, p []byte, off int64) (i
 
 func (d *Driver) writeCached(ctx context.Context, fd int, p []byte, off int64) (int, error) {
 	if d.tryCached(ctx, fd, p) {
-		n, err := unix.Pwritev2(fd, [][]byte{p}, off, unix.RWF_NOWAIT)
+		n, err := rwNoWait(unix.SYS_PWRITEV2, fd, p, off)
 		switch err {
 		case nil:
 			return n, nil
@@ -130,6 +131,30 @@ func (d *Driver) writeCached(ctx context.Context, fd int, p []byte, off int64) (
 		}
 	}
 	return d.rw(ctx, opWrite, fd, p, off)
+}
+
+// rawNoWaitMax is the largest transfer rwNoWait makes without the scheduler's bookkeeping.
+const rawNoWaitMax = 64 << 10
+
+// rwNoWait is preadv2(2) or pwritev2(2) (trap) of one buffer with RWF_NOWAIT: it moves what it
+// can without waiting for the device and fails with EAGAIN otherwise. Since it cannot wait, a
+// transfer of up to rawNoWaitMax bytes goes through RawSyscall6, as io_uring submissions do
+// (abi.EnterNoWait), saving the scheduler's entersyscall/exitsyscall; a larger copy may run
+// long, and goes through Syscall6. The iovec lives on the stack for the length of the call, as
+// unix.Preadv2 would put it on the heap, once per call.
+func rwNoWait(trap uintptr, fd int, p []byte, off int64) (int, error) {
+	iov := unix.Iovec{Base: unsafe.SliceData(p), Len: uint64(len(p))}
+	var n uintptr
+	var errno syscall.Errno
+	if len(p) <= rawNoWaitMax {
+		n, _, errno = unix.RawSyscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1, uintptr(off), uintptr(off>>32), unix.RWF_NOWAIT)
+	} else {
+		n, _, errno = unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1, uintptr(off), uintptr(off>>32), unix.RWF_NOWAIT)
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 // tryCached says whether a call may try the page cache with a system call first: it has bytes
