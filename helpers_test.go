@@ -1,7 +1,6 @@
 package uring
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/uringo/uring/internal/testutil"
 )
 
 // newRing returns a ring closed at the end of the test.
@@ -40,14 +41,7 @@ func tempFile(t testing.TB, contents []byte) *os.File {
 	return f
 }
 
-// pattern returns n bytes that differ at every offset of a 251-byte period.
-func pattern(n int, seed byte) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i%251) ^ seed
-	}
-	return b
-}
+func pattern(n int, seed byte) []byte { return testutil.Pattern(n, seed) }
 
 // pipe returns a pipe whose ends are closed at the end of the test.
 func pipe(t testing.TB) (r, w *os.File) {
@@ -138,13 +132,7 @@ func readFileAt(t testing.TB, f *os.File, off int64, n int) []byte {
 
 func wantBytes(t testing.TB, got, want []byte) {
 	t.Helper()
-	if !bytes.Equal(got, want) {
-		i := 0
-		for i < len(got) && i < len(want) && got[i] == want[i] {
-			i++
-		}
-		t.Fatalf("bytes differ at offset %d (len %d, want len %d)", i, len(got), len(want))
-	}
+	testutil.WantBytes(t, got, want)
 }
 
 func tempPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }

@@ -81,6 +81,18 @@ func cleanupBench() {
 }
 
 // warm reads the whole file once so that it is in the page cache.
+// openCached opens the benchmark file with its data in the page cache, closed when b ends.
+func openCached(b *testing.B) (*os.File, int64) {
+	path, size := benchFile(b)
+	warm(b, path)
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f, size
+}
+
 func warm(b *testing.B, path string) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -337,13 +349,7 @@ func envInt(name string, def int) int {
 // (one per CPU here), each doing cached 4 KiB random reads with pread (batch=0) or on a Ring
 // of its own in batches of 1, 4 and 16. It bounds what any goroutine layer can reach.
 func BenchmarkKernel(b *testing.B) {
-	path, size := benchFile(b)
-	warm(b, path)
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	f, size := openCached(b)
 	for _, batch := range []int{0, 1, 4, 16} {
 		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
 			var wg sync.WaitGroup
@@ -393,13 +399,7 @@ func BenchmarkKernel(b *testing.B) {
 // Ring alone, and the same read with a linked timeout that never fires, which is what every
 // call with a deadline would pay.
 func BenchmarkLinkTimeout(b *testing.B) {
-	path, size := benchFile(b)
-	warm(b, path)
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	f, size := openCached(b)
 	for _, linked := range []bool{false, true} {
 		b.Run(map[bool]string{false: "read", true: "read+link_timeout"}[linked], func(b *testing.B) {
 			r, err := uring.New(256)

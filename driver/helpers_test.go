@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"bytes"
 	"context"
 	"os"
 	osexec "os/exec"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uringo/uring/internal/sandbox"
+	"github.com/uringo/uring/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,23 +83,11 @@ func pipe(t testing.TB) (r, w int) {
 	return p[0], p[1]
 }
 
-func pattern(n int, seed byte) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i%251) ^ seed
-	}
-	return b
-}
+func pattern(n int, seed byte) []byte { return testutil.Pattern(n, seed) }
 
 func wantBytes(t testing.TB, got, want []byte) {
 	t.Helper()
-	if !bytes.Equal(got, want) {
-		i := 0
-		for i < len(got) && i < len(want) && got[i] == want[i] {
-			i++
-		}
-		t.Fatalf("bytes differ at offset %d (len %d, want len %d)", i, len(got), len(want))
-	}
+	testutil.WantBytes(t, got, want)
 }
 
 func bg() context.Context { return context.Background() }
