@@ -194,6 +194,18 @@ func (r *Ring) completeAggregate(agg *cancelAggregate, idx uint32, slot *opSlot,
 	return c, true
 }
 
+// flushHeldBack enters the kernel, once per reaping call (*flushed records it), with
+// GETEVENTS and no wait, to post the completions it holds back (overflowed ones, deferred task
+// work, an IOPOLL ring's), and reports whether it did: the reaping loops go round again.
+func (r *Ring) flushHeldBack(flushed *bool) bool {
+	if *flushed || !r.needsEnterToReap() {
+		return false
+	}
+	r.enter(0, 0, abi.IORING_ENTER_GETEVENTS, nil)
+	*flushed = true
+	return true
+}
+
 // needsEnterToReap reports whether completions may be waiting that only io_uring_enter with
 // GETEVENTS will post: overflowed CQEs, deferred task work, or an IOPOLL ring.
 func (r *Ring) needsEnterToReap() bool {
@@ -220,11 +232,9 @@ func (r *Ring) PeekCQE() (CQE, bool) {
 			}
 		}
 		r.cq.publishHead()
-		if flushed || !r.needsEnterToReap() {
+		if !r.flushHeldBack(&flushed) {
 			return CQE{}, false
 		}
-		r.getEvents(0)
-		flushed = true
 	}
 }
 
@@ -274,11 +284,9 @@ func (r *Ring) drain(yield func(CQE) bool) {
 			}
 		}
 		q.publishHead()
-		if flushed || !r.needsEnterToReap() {
+		if !r.flushHeldBack(&flushed) {
 			return
 		}
-		r.getEvents(0)
-		flushed = true
 	}
 }
 
@@ -327,12 +335,10 @@ func (r *Ring) PeekBatchCQE(cqes []CQE) int {
 			}
 		}
 		q.publishHead()
-		if n > 0 || flushed || !r.needsEnterToReap() {
+		if n > 0 || !r.flushHeldBack(&flushed) {
 			r.stats.Completed += uint64(n)
 			return n
 		}
-		r.getEvents(0)
-		flushed = true
 	}
 }
 

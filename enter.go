@@ -182,12 +182,6 @@ func (r *Ring) wait(n uint32, deadline *time.Time) error {
 	return err
 }
 
-// getEvents enters the kernel with GETEVENTS and no wait, to flush overflowed completions, run
-// deferred task work or poll an IOPOLL ring.
-func (r *Ring) getEvents(n uint32) {
-	r.enter(0, n, abi.IORING_ENTER_GETEVENTS, nil)
-}
-
 // enter calls io_uring_enter once. With a deadline it passes a timeout through
 // IORING_ENTER_EXT_ARG; the timeout is recomputed on every call, so retries after EINTR keep
 // to the deadline.
