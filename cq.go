@@ -64,22 +64,16 @@ type completionQueue struct {
 	simple     bool // neither of the next two: every entry is one 16-byte CQE
 	big        bool // IORING_SETUP_CQE32: every entry is 32 bytes
 	mixed      bool // IORING_SETUP_CQE_MIXED
-	entries    uint32
-	kflags     *uint32
-	koverflow  *uint32
+	// The CQ ring's other fields (flags, overflow) are reached through Ring.cqRingWord: the
+	// fields here are the ones every reap touches, kept to one cache line.
 }
 
 func (q *completionQueue) init(ring unsafe.Pointer, p *abi.Params) {
 	off := &p.CQOff
 	q.khead = (*uint32)(unsafe.Add(ring, off.Head))
 	q.ktail = (*uint32)(unsafe.Add(ring, off.Tail))
-	q.koverflow = (*uint32)(unsafe.Add(ring, off.Overflow))
-	if off.Flags != 0 {
-		q.kflags = (*uint32)(unsafe.Add(ring, off.Flags))
-	}
 	q.cqes = unsafe.Add(ring, off.Cqes)
 	q.mask = *(*uint32)(unsafe.Add(ring, off.RingMask))
-	q.entries = *(*uint32)(unsafe.Add(ring, off.RingEntries))
 	q.big = p.Flags&abi.IORING_SETUP_CQE32 != 0
 	q.entryShift = 4 + cqeShift(p.Flags)
 	q.mixed = p.Flags&abi.IORING_SETUP_CQE_MIXED != 0
@@ -308,18 +302,20 @@ func (r *Ring) PeekBatchCQE(cqes []CQE) int {
 	q := &r.cq
 	for flushed := false; ; {
 		if q.simple {
-			head, tail := q.head, q.kernelTail()
+			// The ring's base and mask in locals: stores into cqes could alias the Ring's
+			// fields as far as the compiler knows, and it would reload them per entry.
+			head, tail, base, mask := q.head, q.kernelTail(), q.cqes, q.mask
 			for ; head != tail && n < len(cqes); head++ {
-				raw := (*abi.CQE)(unsafe.Add(q.cqes, uintptr(head&q.mask)*abi.CQESize))
+				raw := (*abi.CQE)(unsafe.Add(base, uintptr(head&mask)*abi.CQESize))
 				c := CQE{UserData: raw.UserData, Res: raw.Res, Flags: CQEFlags(raw.Flags)}
-				if isToken(c.UserData) {
-					var deliver bool
-					if c, deliver = r.complete(c); !deliver {
-						continue
-					}
+				if !isToken(c.UserData) {
+					// Its own store, so that the common case keeps c in registers.
+					cqes[n] = c
+					n++
+				} else if c, deliver := r.complete(c); deliver {
+					cqes[n] = c
+					n++
 				}
-				cqes[n] = c
-				n++
 			}
 			q.head = head
 		} else {
@@ -394,8 +390,12 @@ func (r *Ring) CQOverflow() uint32 {
 		return 0
 	}
 	// Pairs with the kernel's WRITE_ONCE(r->cq_overflow, ...).
-	return atomic.LoadUint32(r.cq.koverflow)
+	return atomic.LoadUint32(r.cqRingWord(r.params.CQOff.Overflow))
 }
+
+// cqRingWord returns the CQ ring's 32-bit field at offset off, one of the kernel's cq_off
+// offsets.
+func (r *Ring) cqRingWord(off uint32) *uint32 { return (*uint32)(unsafe.Add(r.cqRing, off)) }
 
 // SetEventfdEnabled turns the notifications of a registered eventfd on or off
 // (IORING_CQ_EVENTFD_DISABLED, io_uring_cq_eventfd_toggle, 5.8).
@@ -403,17 +403,18 @@ func (r *Ring) SetEventfdEnabled(on bool) error {
 	if r.closed {
 		return ErrClosed
 	}
-	if r.cq.kflags == nil {
+	if r.params.CQOff.Flags == 0 {
 		return &NotSupportedError{What: "IORING_CQ_EVENTFD_DISABLED", MinKernel: "5.8"}
 	}
+	kflags := r.cqRingWord(r.params.CQOff.Flags)
 	for {
 		// Pairs with the kernel's READ_ONCE(ctx->rings->cq_flags) in io_eventfd_signal.
-		old := atomic.LoadUint32(r.cq.kflags)
+		old := atomic.LoadUint32(kflags)
 		v := old | abi.IORING_CQ_EVENTFD_DISABLED
 		if on {
 			v = old &^ abi.IORING_CQ_EVENTFD_DISABLED
 		}
-		if atomic.CompareAndSwapUint32(r.cq.kflags, old, v) {
+		if atomic.CompareAndSwapUint32(kflags, old, v) {
 			return nil
 		}
 	}

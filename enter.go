@@ -64,9 +64,19 @@ func (r *Ring) WaitCQEs(n uint32) error {
 	return nil
 }
 
-// noWaitMax is the largest batch submitted with abi.EnterNoWait. A submission runs cached reads
-// and other inline work before it returns; past this size that could keep the P for long.
+// noWaitMax is the largest batch EnterSubmit hands over with abi.EnterNoWait. A submission runs
+// cached reads and other inline work before it returns, and EnterSubmit cannot know how much:
+// past this size that could keep the P for long.
 const noWaitMax = 64
+
+// submitAndWait knows more: it hands over with abi.EnterNoWait up to noWaitEntries entries whose
+// sqe->len sum (the bytes they may copy inline) is at most noWaitBytes, a submission of tens of
+// microseconds at most. Larger ones go through abi.Enter, which lets the runtime give this
+// thread's P to other goroutines meanwhile.
+const (
+	noWaitEntries = 256
+	noWaitBytes   = 1 << 20
+)
 
 // submitAndWait publishes the prepared SQEs and enters the kernel to submit them and to wait for
 // waitNr completions, until deadline if one is given. It returns the number of SQEs submitted.
@@ -81,20 +91,21 @@ func (r *Ring) submitAndWait(waitNr uint32, deadline *time.Time) (int, error) {
 	}
 	submitted := 0
 	if r.flags&(SetupSQPoll|SetupIOPoll) == 0 && len(r.backlog) == 0 {
+		lenSum := r.sq.lenSum
 		pending := r.sq.publish()
-		if pending > 0 && pending <= noWaitMax && (waitNr == 0 || r.waitMisses < waitMissesMax) {
+		if r.tryNoWait(pending, lenSum, waitNr) {
 			var flags uint32
 			if waitNr > 0 || r.needsEnterToReap() {
 				flags = abi.IORING_ENTER_GETEVENTS // with no wait: flush, never sleep
 				r.cq.publishHead()
 			}
-			n, err := abi.EnterNoWait(r.enterFd, pending, flags|r.enterFlags)
+			n, errno := abi.EnterNoWait(r.enterFd, pending, flags|r.enterFlags)
 			r.stats.EnterCalls++
 			if n > 0 {
 				submitted = n
 				r.stats.Submitted += uint64(n)
 			}
-			if err == nil && uint32(n) == pending {
+			if errno == 0 && uint32(n) == pending {
 				if waitNr == 0 {
 					return submitted, nil
 				}
@@ -109,6 +120,13 @@ func (r *Ring) submitAndWait(waitNr uint32, deadline *time.Time) (int, error) {
 		}
 	}
 	return r.submitAndWaitLoop(waitNr, deadline, submitted)
+}
+
+// tryNoWait reports whether submitAndWait should hand pending entries, whose sqe->len sum is
+// lenSum, to the kernel with one non-sleeping call before it waits for waitNr completions.
+func (r *Ring) tryNoWait(pending uint32, lenSum uint64, waitNr uint32) bool {
+	return pending > 0 && pending <= noWaitEntries && lenSum <= noWaitBytes &&
+		(waitNr == 0 || r.waitMisses < waitMissesMax)
 }
 
 // waitMissesMax: after this many (halved) waits that one non-sleeping call did not satisfy,

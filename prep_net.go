@@ -615,9 +615,7 @@ func (r *Ring) prepMsg(method string, op uint8, fd int, m *Msg, flags MsgFlags) 
 	}
 	e.OpFlags = uint32(flags)
 	slot := r.hold(e, unsafe.Pointer(m), nil)
-	for _, b := range m.Buffers {
-		slot.iov = append(slot.iov, iovecOf(b))
-	}
+	r.appendIovecs(slot, m.Buffers)
 	m.hdr = unix.Msghdr{}
 	switch {
 	case recv:

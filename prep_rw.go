@@ -99,7 +99,7 @@ func (r *Ring) prepVec(method string, op uint8, fd int, bufs [][]byte, offset in
 		return SQE{}, err
 	}
 	slot := r.hold(e, nil, nil)
-	p, n, _ := iovecs(method, slot, bufs)
+	p, n, _ := r.iovecs(method, slot, bufs)
 	e.Addr = uint64(uintptr(p))
 	e.Len = n
 	e.OpFlags = uint32(flags)

@@ -80,7 +80,7 @@ func (r *Ring) Params() abi.Params { return r.params }
 func (r *Ring) SQEntries() uint32 { return r.sq.entries }
 
 // CQEntries returns the number of entries of the completion queue.
-func (r *Ring) CQEntries() uint32 { return r.cq.entries }
+func (r *Ring) CQEntries() uint32 { return r.cq.mask + 1 }
 
 // Flags returns the setup flags in effect.
 func (r *Ring) Flags() SetupFlags { return r.flags }

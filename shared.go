@@ -30,10 +30,10 @@ func (r *Ring) Publish() uint32 {
 // and returns how many it consumed. It never waits for completions, but completions of work
 // that runs inline (cached reads and writes, NOPs) are posted before it returns. Errors are the
 // raw errno: EINTR and EAGAIN mean nothing was consumed and the caller may enter again; the
-// entries stay published either way, never lost and never consumed twice. Calls of at most 64
-// entries go through abi.EnterNoWait (no scheduler bookkeeping: the call cannot sleep); larger
-// batches, whose inline work may run long, through abi.Enter, which lets the runtime hand this
-// thread's P to other goroutines meanwhile.
+// entries stay published either way, never lost and never consumed twice. Calls of at most
+// noWaitMax (64) entries go through abi.EnterNoWait (no scheduler bookkeeping: the call cannot
+// sleep); larger batches, whose inline work may run long, through abi.Enter, which lets the
+// runtime hand this thread's P to other goroutines meanwhile.
 //
 // Concurrency: EnterSubmit reads only what is fixed when the Ring is set up (the fd it enters
 // and the enter flags) and writes nothing in the Ring: not its queues, not Stats. It may run on
@@ -43,7 +43,11 @@ func (r *Ring) Publish() uint32 {
 // without SQPOLL, IOPOLL or DEFER_TASKRUN, whose submissions need the waits of SubmitAndWait.
 func (r *Ring) EnterSubmit(n uint32) (int, error) {
 	if n <= noWaitMax {
-		return abi.EnterNoWait(r.enterFd, n, r.enterFlags)
+		got, errno := abi.EnterNoWait(r.enterFd, n, r.enterFlags)
+		if errno != 0 {
+			return got, errno
+		}
+		return got, nil
 	}
 	return abi.Enter(r.enterFd, n, 0, r.enterFlags, nil, 0)
 }

@@ -15,13 +15,19 @@ type submissionQueue struct {
 	published  uint32 // the value last stored into *ktail
 	mask       uint32
 	entries    uint32
-	entryShift uint32         // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
-	sqpoll     bool           // IORING_SETUP_SQPOLL: a kernel thread reads the tail
-	sqes       unsafe.Pointer // the SQE array
-	khead      *uint32
-	ktail      *uint32
-	kflags     *uint32
-	kdropped   *uint32
+	entryShift uint32 // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
+	sqpoll     bool   // IORING_SETUP_SQPOLL: a kernel thread reads the tail
+	// lenSum sums sqe->len over the entries prepared since the last publish: the bytes of
+	// reads, writes, sends and splices (vectored ones count their buffers), a small count for
+	// most other operations. It bounds the copying the kernel may do inline when it consumes
+	// them; see submitAndWait.
+	lenSum uint64
+	sqes   unsafe.Pointer // the SQE array
+	khead  *uint32
+	ktail  *uint32
+	kflags *uint32
+	// The SQ ring's dropped counter is reached through Ring.sqRingWord: the fields here are
+	// the ones every prep and submit touches.
 }
 
 func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
@@ -29,7 +35,6 @@ func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
 	q.khead = (*uint32)(unsafe.Add(ring, off.Head))
 	q.ktail = (*uint32)(unsafe.Add(ring, off.Tail))
 	q.kflags = (*uint32)(unsafe.Add(ring, off.Flags))
-	q.kdropped = (*uint32)(unsafe.Add(ring, off.Dropped))
 	q.mask = *(*uint32)(unsafe.Add(ring, off.RingMask))
 	q.entries = *(*uint32)(unsafe.Add(ring, off.RingEntries))
 	q.sqes = sqes
@@ -76,8 +81,9 @@ func (q *submissionQueue) flags() uint32 {
 }
 
 // publish makes every entry handed out visible to the kernel and returns how many the kernel
-// has yet to consume.
+// has yet to consume. It starts lenSum again.
 func (q *submissionQueue) publish() uint32 {
+	q.lenSum = 0
 	if q.tail != q.published {
 		// Pairs with the kernel's smp_load_acquire(&rings->sq.tail) in io_sqring_entries: the
 		// SQE contents written before this store are visible once the tail is. The SQPOLL
@@ -120,8 +126,12 @@ func (r *Ring) SQDropped() uint32 {
 		return 0
 	}
 	// Pairs with the kernel's WRITE_ONCE(ctx->rings->sq_dropped, ...).
-	return atomic.LoadUint32(r.sq.kdropped)
+	return atomic.LoadUint32(r.sqRingWord(r.params.SQOff.Dropped))
 }
+
+// sqRingWord returns the SQ ring's 32-bit field at offset off, one of the kernel's sq_off
+// offsets.
+func (r *Ring) sqRingWord(off uint32) *uint32 { return (*uint32)(unsafe.Add(r.sqRing, off)) }
 
 // SQE is a handle on a prepared submission queue entry, returned by the Prep methods so that
 // the caller can set its user data and flags. A handle is good until the entry is submitted;
@@ -141,6 +151,16 @@ func (s SQE) usable() bool {
 // SetUserData sets the value the operation's completions carry in CQE.UserData
 // (io_uring_sqe_set_data64). Any 64-bit value works; the default is 0.
 func (s SQE) SetUserData(v uint64) SQE {
+	if s.usable() && !isToken(s.e.UserData|v) {
+		s.e.UserData = v // the common case, inlined: no slot on either side
+		return s
+	}
+	return s.setUserDataSlot(v)
+}
+
+// setUserDataSlot is SetUserData where a slot is involved: the operation holds memory, or v
+// could be mistaken for a token.
+func (s SQE) setUserDataSlot(v uint64) SQE {
 	if !s.usable() {
 		return s
 	}
@@ -150,14 +170,10 @@ func (s SQE) SetUserData(v uint64) SQE {
 		}
 		return s
 	}
-	if isToken(v) {
-		// A value with the top bit set could be mistaken for a token: keep it in a slot.
-		idx, tok := s.r.ops.alloc()
-		s.r.ops.slots[idx].user = v
-		s.e.UserData = tok
-		return s
-	}
-	s.e.UserData = v
+	// A value with the top bit set could be mistaken for a token: keep it in a slot.
+	idx, tok := s.r.ops.alloc()
+	s.r.ops.slots[idx].user = v
+	s.e.UserData = tok
 	return s
 }
 

@@ -18,11 +18,9 @@ func enterNoWait(fd, toSubmit, flags uintptr) (n, errno uintptr)
 // 45ns here) and without the runtime's syscall wrappers (about 30ns more). Only for calls that
 // cannot sleep: submitting without IORING_ENTER_SQ_WAIT, and GETEVENTS with no minimum, which
 // flushes completions but never waits. A call that may wait must use Enter, so that the runtime
-// can hand this thread's P to other goroutines meanwhile.
-func EnterNoWait(fd int, toSubmit, flags uint32) (int, error) {
+// can hand this thread's P to other goroutines meanwhile. It returns the errno itself (0 for
+// success) rather than an error, so that it is small enough to inline into the submit path.
+func EnterNoWait(fd int, toSubmit, flags uint32) (int, syscall.Errno) {
 	n, errno := enterNoWait(uintptr(fd), uintptr(toSubmit), uintptr(flags))
-	if errno != 0 {
-		return int(n), syscall.Errno(errno)
-	}
-	return int(n), nil
+	return int(n), syscall.Errno(errno)
 }

@@ -411,8 +411,8 @@ func TestConstantsAgainstKernelHeaders(t *testing.T) {
 
 // TestEnterErrors checks that both enter paths turn a failing call into its errno.
 func TestEnterErrors(t *testing.T) {
-	if _, err := EnterNoWait(-1, 1, 0); err != unix.EBADF {
-		t.Errorf("EnterNoWait(-1): %v, want EBADF", err)
+	if _, errno := EnterNoWait(-1, 1, 0); errno != unix.EBADF {
+		t.Errorf("EnterNoWait(-1): %v, want EBADF", errno)
 	}
 	if _, err := Enter(-1, 0, 1, IORING_ENTER_GETEVENTS, nil, 0); err != unix.EBADF {
 		t.Errorf("Enter(-1): %v, want EBADF", err)
@@ -423,7 +423,7 @@ func TestEnterErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	if n, err := EnterNoWait(fd, 0, IORING_ENTER_GETEVENTS); n != 0 || err != nil {
+	if n, err := EnterNoWait(fd, 0, IORING_ENTER_GETEVENTS); n != 0 || err != 0 {
 		t.Errorf("EnterNoWait on an idle ring: %d, %v", n, err)
 	}
 	if _, err := Setup(0, &Params{}); err != unix.EINVAL {
