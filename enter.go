@@ -92,7 +92,7 @@ func (r *Ring) submitAndWait(waitNr uint32, deadline *time.Time) (int, error) {
 	submitted := 0
 	if r.flags&(SetupSQPoll|SetupIOPoll) == 0 && len(r.backlog) == 0 {
 		lenSum := r.sq.lenSum
-		pending := r.sq.publish()
+		pending := r.publishSQ()
 		if r.tryNoWait(pending, lenSum, waitNr) {
 			var flags uint32
 			if waitNr > 0 || r.needsEnterToReap() {
@@ -137,7 +137,7 @@ const waitMissesMax = 8
 // backlog, and the errors io_uring_enter(2) can return.
 func (r *Ring) submitAndWaitLoop(waitNr uint32, deadline *time.Time, submitted int) (int, error) {
 	sqpoll := r.flags&SetupSQPoll != 0
-	pending := r.sq.publish()
+	pending := r.publishSQ()
 	if sqpoll {
 		// The kernel thread consumes what is published; enter only wakes it or waits.
 		submitted += int(pending)

@@ -2,6 +2,7 @@ package uring
 
 import (
 	"math"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/uringo/uring/internal/abi"
@@ -16,14 +17,17 @@ const maxRW = math.MaxInt32 &^ 4095
 // prep hands out the next entry and fills the fields most operations share, as liburing's
 // io_uring_prep_rw does. It refuses an fd that does not fit the kernel's 32 bits.
 func (r *Ring) prep(method string, op uint8, fd int, addr uint64, n uint32, off uint64) (*abi.SQE, SQE, error) {
-	e, s := r.next()
-	if e == nil || fd != int(int32(fd)) {
-		if e, s = r.nextSlow(fd, e); e == nil {
-			return nil, SQE{}, r.prepError(method, fd)
+	if fd != int(int32(fd)) {
+		if r.closed {
+			return nil, SQE{}, ErrClosed
 		}
+		return nil, SQE{}, invalid(method, "fd %d out of range", fd)
 	}
-	e.Opcode = op
-	e.Fd = int32(fd)
+	s, err := r.next(op, int32(fd))
+	if err != nil {
+		return nil, SQE{}, err
+	}
+	e := s.e
 	e.Addr = addr
 	e.Len = n
 	e.Off = off
@@ -31,45 +35,23 @@ func (r *Ring) prep(method string, op uint8, fd int, addr uint64, n uint32, off 
 	return e, s, nil
 }
 
-// next hands out the next entry, zeroed, or nil when the Ring is closed or the SQ looks full
-// by the kernel head last read: then nextSlow reads it again. It is small enough to inline,
-// for the hottest Prep methods.
-func (r *Ring) next() (*abi.SQE, SQE) {
+// next hands out the next entry, zeroed but for its opcode and fd, or ErrSQFull, or ErrClosed.
+// It makes no call, so that it inlines, and the Prep methods that use it directly (PrepNop)
+// inline into their callers.
+func (r *Ring) next(op uint8, fd int32) (SQE, error) {
 	q := &r.sq
 	seq := q.tail
-	if seq-q.head >= q.entries || r.closed {
-		return nil, SQE{}
+	// Pairs with the kernel's smp_store_release(&rings->sq.head) in io_commit_sqring, as
+	// io_uring_get_sqe's acquire load: the entries before head have been read and may be
+	// reused. Close leaves the queue full for good (its head pointer aimed at one that says
+	// so) and noEntry ErrClosed.
+	if seq-atomic.LoadUint32(q.khead) >= q.entries {
+		return SQE{}, r.noEntry
 	}
 	e := q.entry(seq)
-	// Zero the entry in place, then let the caller store the fields: a composite literal
-	// would be built on the stack and copied, and its narrow stores defeat store-to-load
-	// forwarding.
-	*e = abi.SQE{}
-	q.tail = seq + 1
-	return e, SQE{r, e, seq}
-}
-
-// nextSlow is next when next found no entry (e is nil) or the caller refuses fd: it reads the
-// kernel's SQ head again and tries once more, and returns nil with the SQ unchanged when there
-// is still no entry or fd does not fit the kernel's 32 bits. Then prepError says why.
-func (r *Ring) nextSlow(fd int, e *abi.SQE) (*abi.SQE, SQE) {
-	if e != nil {
-		r.sq.tail-- // give back the entry next handed out
-	}
-	if fd != int(int32(fd)) || r.closed || r.sq.full() {
-		return nil, SQE{}
-	}
-	return r.next()
-}
-
-func (r *Ring) prepError(method string, fd int) error {
-	switch {
-	case r.closed:
-		return ErrClosed
-	case fd != int(int32(fd)):
-		return invalid(method, "fd %d out of range", fd)
-	}
-	return ErrSQFull
+	*e = abi.SQE{Opcode: op, Fd: fd}
+	q.tail++
+	return SQE{r, e, seq}, nil
 }
 
 // hold gives the entry a slot that keeps p0 and p1 (either may be nil) alive and in place until
@@ -84,12 +66,23 @@ func (r *Ring) hold(e *abi.SQE, p0, p1 unsafe.Pointer) *opSlot {
 			return &r.ops.slots[idx]
 		}
 	}
-	user := e.UserData
+	s := r.newSlot(e, e.UserData) // a KeepAlive after SetUserData keeps the value set
+	s.hold = [2]unsafe.Pointer{p0, p1}
+	return s
+}
+
+// newSlot gives entry e a slot for the caller's user data: the entry carries the slot's token
+// from now on. A SQECQESkipSuccess set before moves into the slot, as SetFlags does: the Ring
+// must see the operation complete to know when the slot is free, and hides the success itself.
+func (r *Ring) newSlot(e *abi.SQE, user uint64) *opSlot {
 	idx, tok := r.ops.alloc()
 	e.UserData = tok
 	s := &r.ops.slots[idx]
-	s.user = user // a KeepAlive after SetUserData keeps the value set
-	s.hold = [2]unsafe.Pointer{p0, p1}
+	s.user = user
+	if e.Flags&abi.IOSQE_CQE_SKIP_SUCCESS != 0 {
+		e.Flags &^= abi.IOSQE_CQE_SKIP_SUCCESS
+		s.swallow = true
+	}
 	return s
 }
 
@@ -124,15 +117,7 @@ func (r *Ring) appendIovecs(s *opSlot, bufs [][]byte) {
 // PrepNop prepares an operation that does nothing and completes with result 0
 // (IORING_OP_NOP, 5.1; io_uring_prep_nop).
 func (r *Ring) PrepNop() (SQE, error) {
-	e, s := r.next()
-	if e == nil {
-		if e, s = r.nextSlow(0, nil); e == nil {
-			return SQE{}, r.prepError("PrepNop", 0)
-		}
-	}
-	e.Opcode = abi.IORING_OP_NOP
-	e.Fd = -1
-	return s, nil
+	return r.next(abi.IORING_OP_NOP, -1)
 }
 
 // PrepNopResult prepares a NOP that completes with result res: a way to test error paths, like

@@ -81,6 +81,7 @@ func (r *Ring) PrepCancelOp(op Op, flags CancelFlags) (SQE, error) {
 // carry: the token of each live operation with that user data, and v itself for those that
 // hold no memory.
 func (r *Ring) cancelTargets(v uint64) []uint64 {
+	r.applyUserData()
 	var targets []uint64
 	for i := range r.ops.slots {
 		s := &r.ops.slots[i]

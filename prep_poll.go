@@ -73,6 +73,7 @@ func (r *Ring) PrepPollUpdate(oldUserData, newUserData uint64, events uint32, fl
 // of one that holds Go memory, else v itself. A v that looks like a token but names no live
 // operation becomes a value no operation carries, so it matches nothing.
 func (r *Ring) target(v uint64) uint64 {
+	r.applyUserData()
 	if tok, ok := r.ops.findUser(v); ok {
 		return tok
 	}

@@ -132,7 +132,7 @@ func (r *Ring) SubmitAndWaitReg(n uint32, index int) (int, error) {
 	}
 	start := time.Now()
 	sqpoll := r.flags&SetupSQPoll != 0
-	pending := r.sq.publish()
+	pending := r.publishSQ()
 	flags := abi.IORING_ENTER_GETEVENTS | abi.IORING_ENTER_EXT_ARG | abi.IORING_ENTER_EXT_ARG_REG | r.enterFlags
 	toSubmit := pending
 	submitted := 0

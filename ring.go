@@ -35,8 +35,10 @@ type Ring struct {
 	backlog    []CQE   // completions taken from the CQ to make room, not yet returned
 	ops        opTable // operations in flight and the Go memory they hold
 
-	fd               int    // the ring's file descriptor, -1 when it has none
-	registerFlag     uint32 // OR-ed into every register opcode (IORING_REGISTER_USE_REGISTERED_RING)
+	fd               int               // the ring's file descriptor, -1 when it has none
+	noEntry          error             // what next returns when it has no entry: ErrSQFull, or ErrClosed
+	userData         []pendingUserData // SetUserData calls not carried out yet
+	registerFlag     uint32            // OR-ed into every register opcode (IORING_REGISTER_USE_REGISTERED_RING)
 	ringFdRegistered bool
 	params           abi.Params
 	features         Features
@@ -111,6 +113,7 @@ func (r *Ring) Close() error {
 		return ErrClosed
 	}
 	r.closed = true
+	r.noEntry = ErrClosed
 	r.dropUnsubmitted()
 	var err error
 	if r.ops.live > 0 {
@@ -147,6 +150,12 @@ func (r *Ring) dropUnsubmitted() {
 	}
 	r.sq.tail = from
 	r.sq.published = from // no SQE handle is usable any more
+	r.userData = r.userData[:0]
+	// The queue is full from now on, so that next refuses entries (with noEntry, ErrClosed)
+	// without a check of its own: the head it reads is no longer the kernel's, about to be
+	// unmapped, but one that stays an SQ behind the tail.
+	r.sq.head = from - r.sq.entries
+	r.sq.khead = &r.sq.head
 }
 
 // drainForClose cancels everything in flight and reaps until no operation holds Go memory.

@@ -240,7 +240,7 @@ func checkEntries(method string, entries uint32, p *abi.Params) error {
 // setup calls io_uring_setup and maps the rings, or with IORING_SETUP_NO_MMAP hands the kernel
 // ringMem, or memory it allocates when ringMem is nil.
 func setup(entries uint32, p abi.Params, ringMem []byte) (*Ring, error) {
-	r := &Ring{fd: -1}
+	r := &Ring{fd: -1, noEntry: ErrSQFull}
 	if p.Flags&abi.IORING_SETUP_NO_MMAP != 0 {
 		var err error
 		if ringMem != nil {

@@ -23,7 +23,7 @@ func (r *Ring) Publish() uint32 {
 	if r.closed {
 		return 0
 	}
-	return r.sq.publish()
+	return r.publishSQ()
 }
 
 // EnterSubmit calls io_uring_enter(2) once to have the kernel consume up to n published entries,

@@ -66,12 +66,6 @@ func (q *submissionQueue) kernelHead() uint32 {
 	return q.head
 }
 
-// full reports whether no entry is free, reading the kernel's head only when the last one read
-// says so: the head only moves forward, so an old value can only make it look fuller.
-func (q *submissionQueue) full() bool {
-	return q.tail-q.head >= q.entries && q.tail-q.kernelHead() >= q.entries
-}
-
 // flags returns the SQ ring flags (IORING_SQ_*).
 func (q *submissionQueue) flags() uint32 {
 	// Pairs with the kernel's atomic_or/atomic_andnot on rings->sq_flags (io_sqpoll's
@@ -151,30 +145,51 @@ func (s SQE) usable() bool {
 // SetUserData sets the value the operation's completions carry in CQE.UserData
 // (io_uring_sqe_set_data64). Any 64-bit value works; the default is 0.
 func (s SQE) SetUserData(v uint64) SQE {
-	if s.usable() && !isToken(s.e.UserData|v) {
-		s.e.UserData = v // the common case, inlined: no slot on either side
-		return s
-	}
-	return s.setUserDataSlot(v)
-}
-
-// setUserDataSlot is SetUserData where a slot is involved: the operation holds memory, or v
-// could be mistaken for a token.
-func (s SQE) setUserDataSlot(v uint64) SQE {
 	if !s.usable() {
 		return s
 	}
-	if isToken(s.e.UserData) {
-		if _, slot := s.r.ops.lookup(s.e.UserData); slot != nil {
-			slot.user = v
-		}
-		return s
+	// The common case, no slot on either side, is one store. The others (the operation holds
+	// memory, so v goes into its slot; v could pass for a token, so it needs one) wait in
+	// userData until the entry is published, so that this method makes no call and inlines.
+	if r := s.r; len(r.userData) == 0 && !isToken(s.e.UserData|v) {
+		s.e.UserData = v
+	} else {
+		r.userData = append(r.userData, pendingUserData{s.seq, v})
 	}
-	// A value with the top bit set could be mistaken for a token: keep it in a slot.
-	idx, tok := s.r.ops.alloc()
-	s.r.ops.slots[idx].user = v
-	s.e.UserData = tok
 	return s
+}
+
+// pendingUserData is a SetUserData left for applyUserData.
+type pendingUserData struct {
+	seq uint32 // the entry's sequence number
+	v   uint64
+}
+
+// applyUserData carries out the SetUserData calls left pending, in order. The Ring calls it
+// before it publishes entries, and before anything that looks operations up by user data.
+func (r *Ring) applyUserData() {
+	for _, p := range r.userData {
+		e := r.sq.entry(p.seq)
+		switch {
+		case isToken(e.UserData):
+			if _, slot := r.ops.lookup(e.UserData); slot != nil {
+				slot.user = p.v
+			}
+		case isToken(p.v):
+			r.newSlot(e, p.v) // a value that could pass for a token lives in a slot
+		default:
+			e.UserData = p.v
+		}
+	}
+	r.userData = r.userData[:0]
+}
+
+// publishSQ applies pending user data and publishes the SQ; see submissionQueue.publish.
+func (r *Ring) publishSQ() uint32 {
+	if len(r.userData) > 0 {
+		r.applyUserData()
+	}
+	return r.sq.publish()
 }
 
 // SetFlags sets the entry's flags, replacing any set before (io_uring_sqe_set_flags), except
@@ -279,6 +294,9 @@ func (r *Ring) PrepUnsafe() (SQE, *RawSQE, error) {
 func (s SQE) Bytes() []byte {
 	if s.r == nil {
 		return nil
+	}
+	if s.usable() {
+		s.r.applyUserData()
 	}
 	b := make([]byte, abi.SQESize)
 	copy(b, unsafe.Slice((*byte)(unsafe.Pointer(s.e)), abi.SQESize))
