@@ -77,6 +77,7 @@ func (r *Ring) hold(e *abi.SQE, p0, p1 unsafe.Pointer) *opSlot {
 func (r *Ring) newSlot(e *abi.SQE, user uint64) *opSlot {
 	idx, tok := r.ops.alloc()
 	e.UserData = tok
+	r.sq.deferUser = true
 	s := &r.ops.slots[idx]
 	s.user = user
 	if e.Flags&abi.IOSQE_CQE_SKIP_SUCCESS != 0 {

@@ -150,6 +150,7 @@ func (r *Ring) dropUnsubmitted() {
 	}
 	r.sq.tail = from
 	r.sq.published = from // no SQE handle is usable any more
+	r.sq.deferUser = false
 	r.userData = r.userData[:0]
 	// The queue is full from now on, so that next refuses entries (with noEntry, ErrClosed)
 	// without a check of its own: the head it reads is no longer the kernel's, about to be

@@ -17,6 +17,9 @@ type submissionQueue struct {
 	entries    uint32
 	entryShift uint32 // log2 of an entry's size: 6, or 7 with IORING_SETUP_SQE128
 	sqpoll     bool   // IORING_SETUP_SQPOLL: a kernel thread reads the tail
+	// deferUser makes SetUserData leave its work to applyUserData until the next publish: an
+	// entry handed out since the last one carries a slot's token, or a call was left already.
+	deferUser bool
 	// lenSum sums sqe->len over the entries prepared since the last publish: the bytes of
 	// reads, writes, sends and splices (vectored ones count their buffers), a small count for
 	// most other operations. It bounds the copying the kernel may do inline when it consumes
@@ -78,6 +81,7 @@ func (q *submissionQueue) flags() uint32 {
 // has yet to consume. It starts lenSum again.
 func (q *submissionQueue) publish() uint32 {
 	q.lenSum = 0
+	q.deferUser = false
 	if q.tail != q.published {
 		// Pairs with the kernel's smp_load_acquire(&rings->sq.tail) in io_sqring_entries: the
 		// SQE contents written before this store are visible once the tail is. The SQPOLL
@@ -149,11 +153,13 @@ func (s SQE) SetUserData(v uint64) SQE {
 		return s
 	}
 	// The common case, no slot on either side, is one store. The others (the operation holds
-	// memory, so v goes into its slot; v could pass for a token, so it needs one) wait in
-	// userData until the entry is published, so that this method makes no call and inlines.
-	if r := s.r; len(r.userData) == 0 && !isToken(s.e.UserData|v) {
+	// memory, so v goes into its slot; v could pass for a token, so it needs one), and every
+	// call in a batch that has one of those, wait in userData until the entries are
+	// published: so this method makes no call and inlines, and reads nothing of the entry.
+	if r := s.r; !r.sq.deferUser && !isToken(v) {
 		s.e.UserData = v
 	} else {
+		r.sq.deferUser = true
 		r.userData = append(r.userData, pendingUserData{s.seq, v})
 	}
 	return s
