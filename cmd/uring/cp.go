@@ -34,12 +34,14 @@ destination is replaced, not rewritten in place: other hard links to it keep the
   -p                    keep mode, ownership (as root) and timestamps (--preserve)
   -v, --verbose         say what is being done
       --fsync           sync each file (and its directory) before finishing with it
-      --chunk=SIZE      bytes per read and write (default 256k)
-      --inflight=N      chunks in flight (default 16)
+      --chunk=SIZE      bytes per read and write (default 256k; 4m with direct reads)
+      --inflight=N      chunks in flight (default 16; 8 with direct reads)
       --reads=N         reads in flight at most (default: --inflight)
       --async=BOOL      issue reads from kernel workers (IOSQE_ASYNC; default true)
       --splice=BOOL     move each chunk through a pipe with IORING_OP_SPLICE instead of a
                         buffer: one copy of the data instead of two
+      --direct=WHEN     read the source with O_DIRECT: auto (default: a source of 8 MiB or
+                        more, less than half of it in the page cache), true or false
   -h, --help            this help
 
 A progress bar is shown for large files when standard error is a terminal.
@@ -50,6 +52,8 @@ type cpOptions struct {
 	recursive, preserve, verbose, fsync bool
 	chunk, inflight, reads              int
 	async, splice                       bool
+	direct                              directMode
+	tuned                               bool // --chunk or --inflight given
 }
 
 // progressMin is the size from which a file's copy gets a progress bar on a terminal.
@@ -83,7 +87,11 @@ func runCp(args []string, stdout, stderr io.Writer) int {
 	old := unix.Umask(0)
 	unix.Umask(old)
 	r.umask = os.FileMode(old)
-	c, err := newCopier(o.chunk, o.inflight, min(o.reads, o.inflight), o.async, o.splice)
+	dchunk, ddepth := directChunkDefault, directDepthDefault
+	if o.tuned {
+		dchunk, ddepth = 0, 0 // the geometry asked for, whatever the reads
+	}
+	c, err := newCopier(o.chunk, o.inflight, min(o.reads, o.inflight), o.async, o.splice, o.direct, dchunk, ddepth)
 	if err != nil {
 		fmt.Fprintf(stderr, "cp: %v\n", err)
 		return 1
@@ -159,7 +167,7 @@ func parseCpArgs(args []string) (cpOptions, []string, error) {
 				o.fsync = true
 			case "help":
 				return o, nil, errHelp
-			case "chunk", "inflight", "reads", "async", "splice":
+			case "chunk", "inflight", "reads", "async", "splice", "direct":
 				if !hasVal {
 					if i+1 >= len(args) {
 						return o, nil, fmt.Errorf("option '--%s' requires an argument", name)
@@ -209,7 +217,7 @@ func (o *cpOptions) setTuning(name, val string) error {
 		if err != nil || n < 4096 || n > 64<<20 || n%4096 != 0 {
 			return fmt.Errorf("invalid --chunk %s: a multiple of 4k from 4k to 64m", quote(val))
 		}
-		o.chunk = int(n)
+		o.chunk, o.tuned = int(n), true
 	case "inflight", "reads":
 		var n int
 		if _, err := fmt.Sscan(val, &n); err != nil || n < 1 || n > 1024 {
@@ -218,7 +226,18 @@ func (o *cpOptions) setTuning(name, val string) error {
 		if name == "reads" {
 			o.reads = n
 		} else {
-			o.inflight = n
+			o.inflight, o.tuned = n, true
+		}
+	case "direct":
+		switch val {
+		case "auto":
+			o.direct = directAuto
+		case "true", "1":
+			o.direct = directOn
+		case "false", "0":
+			o.direct = directOff
+		default:
+			return fmt.Errorf("invalid --direct %s: auto, true or false", quote(val))
 		}
 	case "async", "splice":
 		var on bool

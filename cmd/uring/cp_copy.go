@@ -18,8 +18,11 @@ import (
 // a kernel worker then reads with the page cache's readahead as a blocking read(2) would, which
 // measured faster than io_uring's own retry-on-unlocked-page path for uncached files, and
 // spreads the two copies (page cache to buffer, buffer to page cache) over two cores for cached
-// ones (BENCHMARKS.md). Only the data extents of the source are copied (SEEK_DATA/SEEK_HOLE), so
-// holes stay holes.
+// ones (BENCHMARKS.md). A large source that is mostly not in the page cache is read with
+// O_DIRECT instead: the device's DMA fills the buffers, so the data is copied once, from the
+// buffer into the destination's page cache, as copy_file_range(2) copies it, and many direct
+// reads in flight keep the device busier than readahead does (BENCHMARKS.md). Only the data
+// extents of the source are copied (SEEK_DATA/SEEK_HOLE), so holes stay holes.
 
 // waitSlice bounds each wait for completions, so that an interrupt is seen even while an
 // operation waits on a source that does not answer.
@@ -29,13 +32,36 @@ const waitSlice = 250 * time.Millisecond
 type copier struct {
 	ring   *uring.Ring
 	chunk  int
-	slots  []copySlot
+	depth  int        // chunks in flight
+	slots  []copySlot // enough for depth and directDepth
 	mem    []byte
 	free   func()
 	async  bool // IOSQE_ASYNC on reads
 	reads  int  // reads in flight at most
 	splice bool // move chunks through pipes (IORING_OP_SPLICE) rather than buffers
+	direct directMode
+	// directChunk and directDepth are the chunk size and the chunks in flight of a copy with
+	// direct reads: fewer, larger chunks than buffered reads want (BENCHMARKS.md).
+	directChunk, directDepth int
 }
+
+// directMode says when the source is read with O_DIRECT.
+type directMode int
+
+const (
+	directAuto directMode = iota // when at least directMin bytes and mostly not in the page cache
+	directOn                     // whenever the file system allows it
+	directOff                    // never
+)
+
+// directMin is the smallest source --direct=auto reads with O_DIRECT.
+const directMin = 8 << 20
+
+// The geometry of a copy with direct reads, unless --chunk or --inflight say otherwise.
+const (
+	directChunkDefault = 4 << 20
+	directDepthDefault = 8
+)
 
 // copySlot is one chunk in flight: the range it covers, and how far it got.
 type copySlot struct {
@@ -49,12 +75,18 @@ type copySlot struct {
 	queued  bool   // an operation of the slot was queued while handling its last completion
 }
 
-func newCopier(chunk, depth, reads int, async, splice bool) (*copier, error) {
-	ring, err := uring.New(uint32(depth))
+// newCopier makes a copier of depth chunks of chunk bytes in flight, at most reads of them
+// reads. Direct reads use directChunk and directDepth instead, when those are not 0.
+func newCopier(chunk, depth, reads int, async, splice bool, direct directMode, directChunk, directDepth int) (*copier, error) {
+	if directChunk == 0 {
+		directChunk, directDepth = chunk, depth
+	}
+	ring, err := uring.New(uint32(max(depth, directDepth)))
 	if err != nil {
 		return nil, err
 	}
-	c := &copier{ring: ring, chunk: chunk, slots: make([]copySlot, depth), async: async, reads: reads, splice: splice}
+	c := &copier{ring: ring, chunk: chunk, depth: depth, slots: make([]copySlot, max(depth, directDepth)), async: async,
+		reads: reads, splice: splice, direct: direct, directChunk: directChunk, directDepth: directDepth}
 	if splice {
 		c.free = func() {}
 		for i := range c.slots {
@@ -68,15 +100,13 @@ func newCopier(chunk, depth, reads int, async, splice bool) (*copier, error) {
 		}
 		return c, nil
 	}
-	mem, free, err := alignedBuf(chunk * depth)
+	// Memory for either geometry; a copy touches only the part its geometry uses.
+	mem, free, err := alignedBuf(max(chunk*depth, directChunk*directDepth))
 	if err != nil {
 		ring.Close()
 		return nil, err
 	}
 	c.mem, c.free = mem, free
-	for i := range c.slots {
-		c.slots[i].buf = mem[i*chunk : (i+1)*chunk]
-	}
 	return c, nil
 }
 
@@ -175,7 +205,10 @@ type copyRun struct {
 	progress func(int64)
 	idle     []int
 	inflight int
-	reading  int // reads in flight
+	reading  int   // reads in flight
+	reads    int   // reads in flight at most
+	chunk    int   // bytes per chunk
+	align    int64 // with O_DIRECT reads, the alignment they need; 0 without
 }
 
 // copy moves the data of in (size bytes, -1 for a stream read to its end) to out at the same
@@ -190,11 +223,22 @@ func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekabl
 	r.x = extents{fd: r.ifd, size: size}
 	if r.inPos {
 		r.x.size = -1
-	} else {
+	} else if r.align = c.directAlign(r.ifd, size); r.align == 0 {
 		// As GNU cp does: a larger readahead window for a source read from start to end.
 		unix.Fadvise(r.ifd, 0, 0, unix.FADV_SEQUENTIAL)
 	}
-	depth := len(c.slots)
+	// This copy's chunks: buffered reads move depth chunks of chunk bytes, direct reads
+	// directDepth of directChunk bytes, each slot's buffer cut from the same memory.
+	depth := c.depth
+	r.chunk, r.reads = c.chunk, c.reads
+	if r.align > 0 {
+		depth, r.chunk, r.reads = c.directDepth, c.directChunk, c.directDepth
+	}
+	if !c.splice {
+		for i := range depth {
+			c.slots[i].buf = c.mem[i*r.chunk : (i+1)*r.chunk]
+		}
+	}
 	if r.inPos || r.outPos {
 		depth = 1
 	}
@@ -205,8 +249,8 @@ func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekabl
 		if err := ctx.Err(); err != nil && r.err == nil {
 			r.err = err
 		}
-		for r.err == nil && len(r.idle) > 0 && r.reading < r.c.reads {
-			off, n, ok := r.x.next(int64(c.chunk))
+		for r.err == nil && len(r.idle) > 0 && r.reading < r.reads {
+			off, n, ok := r.x.next(int64(r.chunk))
 			if !ok || (r.eof >= 0 && off >= r.eof) {
 				break
 			}
@@ -275,7 +319,8 @@ func (r *copyRun) complete(s *copySlot, i, res int, err error) error {
 			r.x.done = r.x.done || r.inPos
 			s.n = s.got
 		default:
-			s.got += res
+			// A direct read asks for whole blocks: past the chunk only if the file grew.
+			s.got += min(res, s.n-s.got)
 		}
 		if s.got > s.put {
 			return r.queue(s, i, true)
@@ -312,6 +357,16 @@ func (r *copyRun) queue(s *copySlot, i int, write bool) error {
 	if atPos {
 		off = uring.CurrentPos
 	}
+	if !write && r.align > 0 {
+		if off%r.align != 0 {
+			// Resuming a short read mid-block: buffered reads from here on.
+			setDirect(r.ifd, false)
+			r.align = 0
+		} else {
+			// Whole blocks, the last one past the end of the file, where the read stops.
+			to = min(from+int(alignUp(int64(to-from), r.align)), len(s.buf))
+		}
+	}
 	var sqe uring.SQE
 	var err error
 	switch {
@@ -330,13 +385,67 @@ func (r *copyRun) queue(s *copySlot, i int, write bool) error {
 	sqe.SetUserData(uint64(i))
 	if !write {
 		r.reading++
-		if r.c.async {
+		if r.c.async && r.align == 0 {
+			// Not for direct reads: the ring starts those itself without blocking, and
+			// a kernel worker would only sit waiting for the device.
 			sqe.SetFlags(uring.SQEAsync)
 		}
 	}
 	s.writing, s.queued = write, true
 	return nil
 }
+
+// directAlign decides whether to read the source fd (size bytes, seekable) with O_DIRECT, and
+// if so sets O_DIRECT on it and returns the alignment of offsets and lengths its reads need
+// (statx's STATX_DIOALIGN, 6.1). It returns 0 for buffered reads: --direct=false, splice, a
+// file system without direct I/O, and with --direct=auto a small source, or one that is at
+// least half in the page cache (cachestat(2), 6.5), which buffered reads copy faster.
+func (c *copier) directAlign(fd int, size int64) int64 {
+	if c.direct == directOff || c.splice || (c.direct == directAuto && size < directMin) {
+		return 0
+	}
+	var stx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &stx); err != nil ||
+		stx.Mask&unix.STATX_DIOALIGN == 0 || stx.Dio_offset_align == 0 {
+		return 0
+	}
+	align := int64(stx.Dio_offset_align)
+	page := int64(unix.Getpagesize())
+	if int64(stx.Dio_mem_align) > page || int64(c.directChunk)%align != 0 {
+		return 0 // the buffers are page-aligned, chunk bytes apart
+	}
+	if c.direct == directAuto {
+		var cs unix.Cachestat_t
+		if err := unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0); err != nil {
+			return 0
+		}
+		if pages := (size + page - 1) / page; int64(cs.Cache)*2 >= pages {
+			return 0
+		}
+	}
+	if setDirect(fd, true) != nil {
+		return 0
+	}
+	return align
+}
+
+// setDirect sets or clears O_DIRECT on fd (fcntl F_SETFL).
+func setDirect(fd int, on bool) error {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return err
+	}
+	if on {
+		fl |= unix.O_DIRECT
+	} else {
+		fl &^= unix.O_DIRECT
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl)
+	return err
+}
+
+// alignUp rounds n up to a multiple of align.
+func alignUp(n, align int64) int64 { return (n + align - 1) / align * align }
 
 // fsync syncs out's data and metadata through the ring (IORING_OP_FSYNC).
 func (c *copier) fsync(out *os.File) error {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func writeRandom(t *testing.T, path string, n int) []byte {
@@ -420,4 +422,90 @@ func TestCpSplice(t *testing.T) {
 		t.Errorf("--splice=maybe: status %d, stderr %q", code, errOut)
 	}
 	noTemps(t, dir)
+}
+
+// TestCpDirect copies with O_DIRECT reads: sizes that end mid-block, a sparse source whose
+// holes stay holes, with the default direct geometry and with a chunk of the caller's.
+func TestCpDirect(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	for _, n := range []int{1, 4096, 4<<20 + 3, 9<<20 + 12345} {
+		writeRandom(t, src, n)
+		for _, args := range [][]string{{"--direct=true"}, {"--direct=true", "--chunk=64k", "--inflight=3"}, {"--direct=auto"}} {
+			cpOK(t, append(args, src, dst)...)
+			sameContents(t, src, dst)
+			os.Remove(dst)
+		}
+	}
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 1<<20)
+	rand.Read(data)
+	for _, off := range []int64{4096, 20 << 20} {
+		f.WriteAt(data, off)
+	}
+	f.Truncate(30<<20 + 7)
+	f.Close()
+	cpOK(t, "--direct=true", src, dst)
+	sameContents(t, src, dst)
+	if s, d := stat(t, src), stat(t, dst); d.Blocks > s.Blocks+64 {
+		t.Errorf("copy has %d blocks of 512 bytes, the source %d: holes not kept", d.Blocks, s.Blocks)
+	}
+	if _, errOut, code := runEnv(t, nil, "cp", "--direct=maybe", src, dst); code == 0 || !strings.Contains(errOut, "invalid --direct 'maybe': auto, true or false") {
+		t.Errorf("--direct=maybe: status %d, stderr %q", code, errOut)
+	}
+	noTemps(t, dir)
+}
+
+// TestDirectAlign checks the choice between direct and buffered reads on this machine's file
+// system, which supports direct I/O: on when asked for, off when asked, and with auto off for
+// a source in the page cache and on for one that is not.
+func TestDirectAlign(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "src")
+	writeRandom(t, path, 16<<20) // written, so in the page cache
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_DIOALIGN, &stx); err != nil || stx.Dio_offset_align == 0 {
+		t.Skipf("the file system of %s offers no direct I/O (statx STATX_DIOALIGN: %v)", path, err)
+	}
+	open := func() *os.File {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	c := &copier{chunk: 256 << 10, directChunk: directChunkDefault}
+	for _, want := range []struct {
+		mode   directMode
+		direct bool
+	}{{directOn, true}, {directOff, false}, {directAuto, false}} {
+		c.direct = want.mode
+		if got := c.directAlign(int(open().Fd()), 16<<20) > 0; got != want.direct {
+			t.Errorf("mode %d on a cached file: direct %v, want %v", want.mode, got, want.direct)
+		}
+	}
+	// Out of the page cache: written back, then dropped (POSIX_FADV_DONTNEED drops clean pages).
+	f := open()
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	c.direct = directAuto
+	g := open()
+	if got := c.directAlign(int(g.Fd()), 16<<20); got == 0 {
+		t.Errorf("auto on a file out of the page cache: buffered reads, want direct")
+	}
+	if fl, _ := unix.FcntlInt(g.Fd(), unix.F_GETFL, 0); fl&unix.O_DIRECT == 0 {
+		t.Errorf("direct reads chosen but O_DIRECT not set on the fd")
+	}
+	c.direct = directAuto
+	if got := c.directAlign(int(open().Fd()), directMin-1); got != 0 {
+		t.Errorf("auto on a file under %d bytes: direct reads", directMin)
+	}
 }
