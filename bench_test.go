@@ -96,4 +96,3 @@ func BenchmarkPrepNop(b *testing.B) {
 		r.sq.tail = r.sq.published // drop them: nothing was published
 	}
 }
-
