@@ -2,6 +2,7 @@ package uring
 
 import (
 	"os"
+	"runtime"
 	"testing"
 )
 
@@ -80,5 +81,59 @@ func TestNoWaitBound(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d completions, want 2", n)
+	}
+}
+
+// TestSubmitAndWaitOneCall: a batch whose work completes inline takes one system call, and its
+// completions are there when SubmitAndWait returns, in every mode of running completion work:
+// the default, COOP_TASKRUN with and without TASKRUN_FLAG, and DEFER_TASKRUN (on a locked
+// thread, as it must be), whose completions only GETEVENTS posts. An async read that completes
+// between the calls (a pipe written from another goroutine) is found too.
+func TestSubmitAndWaitOneCall(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, c := range []struct {
+		name string
+		opts []Option
+	}{
+		{"default", nil},
+		{"coop", []Option{WithCoopTaskrun(false)}},
+		{"coop+flag", []Option{WithCoopTaskrun(true)}},
+		{"defer", []Option{WithDeferTaskrun()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRing(t, 16, c.opts...)
+			for i := range 4 {
+				before := r.Stats().EnterCalls
+				for j := 0; j <= i; j++ {
+					must(t)(r.PrepNop()).SetUserData(uint64(j))
+				}
+				if _, err := r.SubmitAndWait(uint32(i + 1)); err != nil {
+					t.Fatal(err)
+				}
+				if calls := r.Stats().EnterCalls - before; calls != 1 {
+					t.Errorf("batch of %d NOPs: %d io_uring_enter calls, want 1", i+1, calls)
+				}
+				if got := r.CQReady(); got != uint32(i+1) {
+					t.Fatalf("batch of %d NOPs: %d completions ready after SubmitAndWait", i+1, got)
+				}
+				for range r.Completions() {
+				}
+			}
+			rd, wr := pipe(t)
+			buf := make([]byte, 4)
+			must(t)(r.PrepRead(int(rd.Fd()), buf, 0)).SetUserData(100)
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { wr.Write([]byte("ping")); close(done) }()
+			<-done
+			must(t)(r.PrepNop()).SetUserData(101)
+			m := byUserData(t, submitWait(t, r, 2))
+			wantRes(t, m[100], 4)
+			wantRes(t, m[101], 0)
+			wantBytes(t, buf, []byte("ping"))
+		})
 	}
 }
