@@ -90,8 +90,6 @@ func TestNoWaitBound(t *testing.T) {
 // thread, as it must be), whose completions only GETEVENTS posts. An async read that completes
 // between the calls (a pipe written from another goroutine) is found too.
 func TestSubmitAndWaitOneCall(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	for _, c := range []struct {
 		name string
 		opts []Option
@@ -102,6 +100,8 @@ func TestSubmitAndWaitOneCall(t *testing.T) {
 		{"defer", []Option{WithDeferTaskrun()}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			runtime.LockOSThread() // the subtest's own goroutine: DEFER_TASKRUN's single issuer
+			defer runtime.UnlockOSThread()
 			r := newRing(t, 16, c.opts...)
 			for i := range 4 {
 				before := r.Stats().EnterCalls
