@@ -40,9 +40,10 @@ type copier struct {
 	reads  int  // reads in flight at most
 	splice bool // move chunks through pipes (IORING_OP_SPLICE) rather than buffers
 	direct directMode
-	// directChunk and directDepth are the chunk size and the chunks in flight of a copy with
-	// direct reads: fewer, larger chunks than buffered reads want (BENCHMARKS.md).
-	directChunk, directDepth int
+	// directChunk, directDepth and directReads are the chunk size, the chunks in flight and
+	// the reads in flight at most of a copy with direct reads: fewer, larger chunks than
+	// buffered reads want (BENCHMARKS.md).
+	directChunk, directDepth, directReads int
 }
 
 // directMode says when the source is read with O_DIRECT.
@@ -76,17 +77,20 @@ type copySlot struct {
 }
 
 // newCopier makes a copier of depth chunks of chunk bytes in flight, at most reads of them
-// reads. Direct reads use directChunk and directDepth instead, when those are not 0.
+// reads. Direct reads use directChunk and directDepth, all of them reads, when those are not
+// 0, and the same geometry as buffered ones when they are.
 func newCopier(chunk, depth, reads int, async, splice bool, direct directMode, directChunk, directDepth int) (*copier, error) {
+	directReads := directDepth
 	if directChunk == 0 {
-		directChunk, directDepth = chunk, depth
+		directChunk, directDepth, directReads = chunk, depth, reads
 	}
 	ring, err := uring.New(uint32(max(depth, directDepth)))
 	if err != nil {
 		return nil, err
 	}
 	c := &copier{ring: ring, chunk: chunk, depth: depth, slots: make([]copySlot, max(depth, directDepth)), async: async,
-		reads: reads, splice: splice, direct: direct, directChunk: directChunk, directDepth: directDepth}
+		reads: reads, splice: splice, direct: direct, directChunk: directChunk, directDepth: directDepth,
+		directReads: directReads}
 	if splice {
 		c.free = func() {}
 		for i := range c.slots {
@@ -232,7 +236,7 @@ func (c *copier) copy(ctx context.Context, in, out *os.File, size int64, seekabl
 	depth := c.depth
 	r.chunk, r.reads = c.chunk, c.reads
 	if r.align > 0 {
-		depth, r.chunk, r.reads = c.directDepth, c.directChunk, c.directDepth
+		depth, r.chunk, r.reads = c.directDepth, c.directChunk, c.directReads
 	}
 	if !c.splice {
 		for i := range depth {
