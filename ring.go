@@ -155,8 +155,8 @@ func (r *Ring) dropUnsubmitted() {
 	// The queue is full from now on, so that next refuses entries (with noEntry, ErrClosed)
 	// without a check of its own: the head it reads is no longer the kernel's, about to be
 	// unmapped, but one that stays an SQ behind the tail.
-	r.sq.head = from - r.sq.entries
-	r.sq.khead = &r.sq.head
+	r.sq.closedHead = from - r.sq.entries
+	r.sq.khead = &r.sq.closedHead
 }
 
 // drainForClose cancels everything in flight and reaps until no operation holds Go memory.

@@ -11,7 +11,6 @@ import (
 // publishing stores tail into the kernel's tail, and the kernel consumes up to its head.
 type submissionQueue struct {
 	tail       uint32 // next entry to hand out
-	head       uint32 // the kernel's head when last read: never ahead of it
 	published  uint32 // the value last stored into *ktail
 	mask       uint32
 	entries    uint32
@@ -29,8 +28,12 @@ type submissionQueue struct {
 	khead  *uint32
 	ktail  *uint32
 	kflags *uint32
-	// The SQ ring's dropped counter is reached through Ring.sqRingWord: the fields here are
-	// the ones every prep and submit touches.
+	// The fields above are the ones every prep and submit touches; the SQ ring's dropped
+	// counter is reached through Ring.sqRingWord.
+
+	// closedHead is where khead points once the Ring is closed: a head an SQ behind the tail,
+	// so that next finds the queue full for good.
+	closedHead uint32
 }
 
 func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
@@ -53,7 +56,6 @@ func (q *submissionQueue) init(ring, sqes unsafe.Pointer, p *abi.Params) {
 	// The tail starts where the kernel's is (0 for a new ring).
 	q.tail = atomic.LoadUint32(q.ktail) // pairs with nothing yet: the kernel has not started
 	q.published = q.tail
-	q.kernelHead()
 }
 
 // entry returns the SQE at sequence number seq.
@@ -65,8 +67,7 @@ func (q *submissionQueue) entry(seq uint32) *abi.SQE {
 func (q *submissionQueue) kernelHead() uint32 {
 	// Pairs with the kernel's smp_store_release(&rings->sq.head) in io_commit_sqring: the
 	// entries before head have been read and may be reused.
-	q.head = atomic.LoadUint32(q.khead)
-	return q.head
+	return atomic.LoadUint32(q.khead)
 }
 
 // flags returns the SQ ring flags (IORING_SQ_*).
